@@ -1,0 +1,117 @@
+"""Fan-out: one post to N subscribers through a real local SMTP server (aiosmtpd, in its
+own process), in messages per second, beside the limit: a bare smtplib loop sending
+pre-built messages on one connection to the same server. Goal: at least 60% of it.
+
+Usage: python bench/bench_fanout.py [--subscribers 5000] [--database-url URL]
+
+The fan-out is the real thing: the post's outbox job, the delivery rows, access and
+subscription re-checked at send time, one personalized copy per member (To, Reply-To
+token, List-Unsubscribe, footer), a VERP envelope, and a commit per delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import statistics
+import sys
+
+from _setup import make_app, make_members, scratch_database, start_sink, stop, timed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate the two measurements this often; the best of each "
+                             "counts (the machine may be busy with other work)")
+    parser.add_argument("--database-url", default=None,
+                        help="an EMPTY database to use (default: a scratch SQLite file)")
+    args = parser.parse_args(argv)
+
+    sink, port = start_sink()
+    try:
+        app = make_app(args.database_url or scratch_database(), HUB_SMTP_HOST="127.0.0.1",
+                       HUB_SMTP_PORT=port)
+        with app.app_context():
+            return run(app, args.subscribers, args.rounds, port)
+    finally:
+        stop(sink)
+
+
+BODY = ("Dear colleagues,\n\nThe draft guidance on **risk assessment** of drought-tolerant "
+        "maize is open for comments until Friday. Please read sections 2 and 3 in "
+        "particular.\n\n- field trial design\n- comparators\n\nBest regards,\nAmina\n") * 2
+
+
+def run(app, subscribers: int, rounds: int, port: int) -> int:  # noqa: ANN001
+    from sqlalchemy import insert
+
+    from forums import services as forums
+    from forums.models import Board, Subscription
+    from hub import clock, jobs
+    from hub.extensions import db
+    from hub.models import Member
+    from listserv.models import Delivery
+    from listserv.outbound import PreparedPost, Reader
+    from listserv.services import post_mail
+
+    board = Board(slug="risk", name="Risk assessment", visibility="members", posting="all")
+    db.session.add(board)
+    db.session.commit()
+    ids = make_members(subscribers)
+    now = clock.now()
+    db.session.execute(insert(Subscription), [
+        {"member_id": i, "board_id": board.id, "mode": "each", "created_at": now}
+        for i in ids])
+    db.session.commit()
+    author = db.session.get(Member, make_members(1, prefix="author")[0])
+    members = db.session.scalars(db.select(Member).where(Member.id.in_(ids))).all()
+
+    bare_rates: list[float] = []
+    rates: list[float] = []
+    size = 0
+    for number in range(1, rounds + 1):
+        post = forums.create_topic(author, board, f"Draft guidance, round {number}", BODY)
+        # The limit: the same server, one connection, every copy built beforehand.
+        prepared = PreparedPost(post_mail(post, post.topic, board))
+        messages = [(m.email, prepared.copy_for(Reader(m.id, m.email, m.name, m.language)))
+                    for m in members]
+        size = len(messages[0][1])
+
+        def bare(messages: list[tuple[str, bytes]] = messages) -> None:
+            with smtplib.SMTP("127.0.0.1", port) as conn:
+                for email, data in messages:
+                    conn.sendmail("bounces@lists.bench", [email], data)
+
+        _, bare_seconds = timed(bare)
+        bare_rates.append(len(messages) / bare_seconds)
+
+        # The real thing: outbox job, delivery rows, checks, personal copies, records.
+        _, seconds = timed(lambda: jobs.run_pending(max_rounds=1000))
+        sent = db.session.scalar(db.select(db.func.count(Delivery.id)).where(
+            Delivery.post_id == post.id, Delivery.status == "sent"))
+        if sent != subscribers:
+            print(f"ERROR: {subscribers - sent} copies were not sent", file=sys.stderr)
+            return 1
+        rates.append(sent / seconds)
+        print(f"round {number}: bare {bare_rates[-1]:6.0f}/s, fan-out {rates[-1]:6.0f}/s "
+              f"({seconds:.2f} s)")
+
+    best_bare, best = max(bare_rates), max(rates)
+    print(f"load average:           {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other work on the machine slows the fan-out more than the bare loop)")
+    print(f"subscribers:            {subscribers}")
+    print(f"message size:           {size} bytes")
+    print(f"bare smtplib loop:      {best_bare:8.0f} messages/s  (pre-built, one connection; "
+          f"best of {rounds})")
+    print(f"listserv fan-out:       {best:8.0f} messages/s  (outbox to SMTP; best of {rounds})")
+    median = statistics.median(r / b for r, b in zip(rates, bare_rates, strict=True))
+    print(f"ratio:                  {best / best_bare:8.0%}  (goal: at least 60%; "
+          f"median of the rounds {median:.0%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

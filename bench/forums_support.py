@@ -1,0 +1,295 @@
+"""Shared set-up for the forums' benchmarks (not a benchmark itself): a database of their
+own, a long topic written quickly, `hub serve` in a subprocess, and a load generator.
+
+The database is SQLite in a temporary directory, or HUB_DATABASE_URL when set (it is
+WIPED: give the benchmarks a database of their own).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, text, update  # noqa: E402
+
+from hub import create_app, seed  # noqa: E402
+from hub.extensions import db  # noqa: E402
+from hub.models import Member, MemberStatus, Role  # noqa: E402
+
+WORDS = ("biosafety risk assessment detection laboratory maize cotton regulators training "
+         "customs sampling awareness radio liability redress framework guidance protocol "
+         "socio-economic consultation inspection ports seeds evaluation mission synthesis "
+         "network capacity labelling transboundary movement permits field trials containment "
+         "monitoring public participation decision national focal point").split()
+
+
+def database() -> str:
+    url = os.environ.get("HUB_DATABASE_URL")
+    if url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return "sqlite:///" + str(Path(tempfile.mkdtemp(prefix="hub-bench-")) / "bench.sqlite3")
+
+
+def make_app(url: str, **config: Any) -> Any:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "HUB_BASE_URL": "http://127.0.0.1:5000", "HUB_FLOOD_POSTS": 0,
+                      "HUB_REDIS_URL": os.environ.get("HUB_REDIS_URL") or None, **config})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        seed.ensure_reference_data()
+    return app
+
+
+def member(email: str, name: str, role: str = Role.MEMBER) -> Member:
+    from hub import clock
+
+    row = Member(email=email, name=name, role=role, status=MemberStatus.ACTIVE,
+                 organization="Bench institute", country="KE", region="africa",
+                 email_verified_at=clock.now(), approved_at=clock.now())
+    row.set_password("bench password 1")
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def paragraph(rng: random.Random, words: int = 60) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def long_topic(board: Any, authors: list[Member], n: int, rng: random.Random) -> Any:
+    """A topic of `n` posts: the first ones through the posting service, the rest copied
+    in bulk with stored HTML (what the service would have stored), positions and thread
+    keys as the service sets them."""
+    from forums import services
+    from forums.models import POSITION_DIGITS, Post, Topic
+    from hub import clock, markup
+
+    first = services.create_topic(authors[0], board, "A long discussion of stacked events",
+                                  paragraph(rng))
+    topic = first.topic
+    bodies = [f"{paragraph(rng, 40)}\n\n- {paragraph(rng, 8)}\n- {paragraph(rng, 8)}\n\n"
+              f"**{paragraph(rng, 6)}** {paragraph(rng, 30)}" for _ in range(20)]
+    rendered = [(b, markup.render(b)) for b in bodies]
+    now = clock.now()
+    rows = []
+    for position in range(2, n + 1):
+        body, html = rendered[position % len(rendered)]
+        rows.append({"topic_id": topic.id, "author_id": authors[position % len(authors)].id,
+                     "body": body, "html": html, "status": "published", "source": "web",
+                     "kind": "post", "position": position, "depth": 0,
+                     "thread_key": f"{position:0{POSITION_DIGITS}d}", "created_at": now,
+                     "elided": "", "reject_reason": ""})
+        if len(rows) == 2000:
+            db.session.execute(insert(Post), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(Post), rows)
+    last_id = db.session.scalar(text("SELECT max(id) FROM post"))
+    db.session.execute(update(Topic).where(Topic.id == topic.id).values(
+        last_position=n, post_count=n, last_post_id=last_id, last_post_at=now))
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return topic
+
+
+# -- servers ---------------------------------------------------------------------------------
+
+def machine() -> str:
+    """What else the machine was doing: figures from a busy machine are worse."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores, load average {load} at the start"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"no answer from {url}")
+
+
+@contextmanager
+def hub_serve(url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`hub serve` (as in production: gunicorn, one process) on a free port."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "HUB_DATABASE_URL": url, "HUB_SECRET_KEY": "bench",
+                   "HUB_BASE_URL": base, "HUB_FLOOD_POSTS": "0",
+                   "HUB_RATELIMIT_POST": "100000 per minute", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), *args], cwd=ROOT, env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(base + "/healthz", proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+BARE_APP = """
+import sys
+from flask import Flask
+from hub.cli import serve_app
+app = Flask("bare")
+app.add_url_rule("/healthz", "ok", lambda: "ok")
+serve_app(app, "127.0.0.1", int(sys.argv[1]), worker=sys.argv[2], threads=64)
+"""
+
+
+@contextmanager
+def bare_serve(worker: str = "gthread") -> Iterator[str]:
+    """A bare Flask endpoint under the same gunicorn settings as `hub serve`."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    code = BARE_APP if worker == "gthread" else (
+        "from gevent import monkey; monkey.patch_all()\n" + BARE_APP)
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), worker], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(base + "/healthz", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+# -- load ------------------------------------------------------------------------------------
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    tool: str
+
+
+def load(url: str, seconds: float = 8, connections: int = 16, cookie: str = "") -> Load:
+    """Requests per second against `url` from another process: wrk when installed
+    (Debian's package), else a thread pool of keep-alive HTTP clients."""
+    if shutil.which("wrk"):
+        headers = ["-H", f"Cookie: {cookie}"] if cookie else []
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                              "--latency", *headers, url],
+                             capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                     *(["-H", f"Cookie: {cookie}"] if cookie else []), url],
+                                    capture_output=True, text=True).stdout
+            raise SystemExit(f"{errors.group(1)} failed requests on {url} (now: {status})\n"
+                             + out)
+        return Load(rps, float(p50.group(1)) * scale, "wrk")
+    return _python_load(url, seconds, connections, cookie)
+
+
+PY_LOAD = """
+import sys, threading, time
+from http.client import HTTPConnection
+from urllib.parse import urlsplit
+url, seconds, n, cookie = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+parts = urlsplit(url)
+path = parts.path + ("?" + parts.query if parts.query else "")
+stop = time.monotonic() + seconds
+lat, lock = [], threading.Lock()
+def run():
+    conn = HTTPConnection(parts.hostname, parts.port)
+    mine = []
+    while time.monotonic() < stop:
+        t = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        r = conn.getresponse(); r.read()
+        if r.status != 200: raise SystemExit(r.status)
+        mine.append(time.perf_counter() - t)
+    with lock: lat.extend(mine)
+threads = [threading.Thread(target=run) for _ in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+lat.sort()
+print(len(lat) / seconds, lat[len(lat) // 2] * 1000)
+"""
+
+
+def _python_load(url: str, seconds: float, connections: int, cookie: str) -> Load:
+    out = subprocess.run([sys.executable, "-c", PY_LOAD, url, str(seconds), str(connections),
+                          cookie],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return Load(float(out[0]), float(out[1]), "python thread pool")
+
+
+def sign_in(base: str, email: str, password: str) -> str:
+    """The session cookie of a member signed in through the login form (with its CSRF
+    token), as a Cookie header value."""
+    import requests
+
+    browser = requests.Session()
+    page = browser.get(base + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = browser.post(base + "/login", data={"email": email, "password": password,
+                                                   "csrf_token": token}, timeout=10)
+    if "session" not in browser.cookies or response.status_code != 200:
+        raise SystemExit(f"could not sign in as {email}")
+    return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+
+def get(url: str) -> int:
+    conn = HTTPConnection(*url.split("//")[1].split("/")[0].split(":"))
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+

@@ -1,0 +1,726 @@
+"""The conferences' pages: the list, the public page, registration, the participants'
+discussion (round by round), moderation, statistics, invitations, the rounds, the
+proceedings editor and the published proceedings. Views parse the request, call one
+service, render or redirect; no GET handler writes to the database.
+
+Anything of a closed conference's discussion answers 404 to outsiders, never 403.
+Imports `hub`, `forums`, `conferences`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from conferences import proceedings as proc
+from conferences import services, times
+from conferences.forms import (
+    AnonymityForm,
+    ApplyForm,
+    ArchiveForm,
+    CompileForm,
+    ConferenceForm,
+    DocumentForm,
+    HeldEditForm,
+    InviteForm,
+    PartnerForm,
+    ProceedingsForm,
+    ReasonForm,
+    RoundForm,
+    SummaryForm,
+    to_local,
+    to_utc,
+)
+from conferences.models import (
+    APPROVED,
+    INVITED,
+    PENDING,
+    Conference,
+    Document,
+    Partner,
+)
+from forums import queries
+from forums import services as forums
+from hub import access, markup
+from hub import services as hub_services
+from hub.errors import HubError, NotAuthenticated, NotFound
+from hub.extensions import db
+from hub.forms import ORG_TYPE_LABELS, REGION_LABELS, options
+from hub.i18n import LANGUAGE_NAMES
+from hub.models import Group, Member
+from hub.security import safe_next
+
+bp = Blueprint("conferences", __name__, url_prefix="/conferences", static_folder="static",
+               static_url_path="/static")
+
+
+def _me() -> Member | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@bp.errorhandler(NotAuthenticated)
+def _sign_in(exc: NotAuthenticated) -> Any:
+    flash(exc.message, "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _form_error(form: Any, exc: HubError) -> None:
+    placed = False
+    for name in exc.fields:
+        fld = getattr(form, name, None)
+        if fld is not None and hasattr(fld, "errors"):
+            fld.errors = [*list(fld.errors), exc.message]
+            placed = True
+    if not placed:
+        flash(exc.message, "error")
+
+
+def _conference(slug: str) -> Conference:
+    return services.get_conference(_me(), slug)
+
+
+def _managed(slug: str) -> Conference:
+    conference = _conference(slug)
+    services.require_manager(_me(), conference)
+    return conference
+
+
+def _secretariat(slug: str) -> Conference:
+    conference = _conference(slug)
+    if not access.is_secretariat(_me()):
+        services.require_manager(_me(), conference)  # 404 for outsiders
+        abort(403)
+    return conference
+
+
+def _participant(slug: str) -> Conference:
+    conference = _conference(slug)
+    services.require_participant(_me(), conference)
+    return conference
+
+
+def _upload(name: str) -> forums.Upload | None:
+    item = request.files.get(name)
+    if item is None or not item.filename:
+        return None
+    return forums.Upload(item.filename, item.mimetype or "", item.read())
+
+
+def _context(conference: Conference) -> dict[str, Any]:
+    """What every conference page's header needs."""
+    me = _me()
+    state = services.status(conference)
+    return {
+        "conference": conference, "state": state,
+        "state_label": services.STATUS_LABELS[state],
+        "manager": services.can_manage(me, conference),
+        "participant": services.can_take_part(me, conference),
+        "secretariat": access.is_secretariat(me),
+    }
+
+
+# -- the list ----------------------------------------------------------------------------------
+
+@bp.get("/")
+def index() -> str:
+    return render_template("conferences/index.html", listing=services.listing(_me()),
+                           labels=services.STATUS_LABELS, secretariat=access.is_secretariat(_me()))
+
+
+# -- creating and editing ------------------------------------------------------------------------
+
+def _fill_form(form: ConferenceForm) -> None:
+    form.thematic_area.choices = options(
+        [("", _l("None")), *((a.slug, a.name) for a in hub_services.thematic_areas())])
+
+
+def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
+                     ) -> services.ConferenceData:
+    data = services.ConferenceData(
+        title=form.title.data, theme=form.theme.data or "",
+        description=form.description.data or "",
+        registration_opens_at=to_utc(form.registration_opens_at.data),
+        registration_closes_at=to_utc(form.registration_closes_at.data),
+        clear_registration_closes_at=form.registration_closes_at.data is None,
+        opens_at=to_utc(form.opens_at.data), closes_at=to_utc(form.closes_at.data),
+        premoderated=bool(form.premoderated.data), auto_approve=bool(form.auto_approve.data),
+        contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
+        thematic_area=form.thematic_area.data or "", keywords=form.keywords.data or "",
+    )
+    if creating:
+        data.slug = form.slug.data
+    if secretariat:
+        data.moderators = [line.strip() for line in (form.moderators.data or "").split()
+                           if line.strip()]
+        data.lead_moderator = form.lead_moderator.data or None
+        data.announce = bool(form.announce.data)
+    return data
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    if not access.is_secretariat(_me()):
+        abort(403)
+    form = ConferenceForm()
+    _fill_form(form)
+    if form.validate_on_submit():
+        try:
+            conference = services.create_conference(_me(), _conference_data(form, True, True))
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("The e-conference is created. Add its rounds next."), "success")
+            return redirect(url_for("conferences.detail", slug=conference.slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/form.html", form=form, conference=None), status
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str) -> Any:
+    conference = _managed(slug)
+    secretariat = access.is_secretariat(_me())
+    form = ConferenceForm(obj=conference if request.method == "GET" else None)
+    _fill_form(form)
+    if request.method == "GET":
+        board = conference.board
+        for name in ("registration_opens_at", "registration_closes_at", "opens_at",
+                     "closes_at"):
+            getattr(form, name).data = to_local(getattr(conference, name))
+        form.premoderated.data = board.premoderated
+        form.thematic_area.data = board.thematic_area.slug if board.thematic_area else ""
+        form.moderators.data = "\n".join(m.email for m in services.moderators(conference))
+        form.lead_moderator.data = (conference.lead_moderator.email
+                                    if conference.lead_moderator else "")
+        form.announce.data = conference.announced_at is not None
+    form.slug.data = conference.slug
+    if form.validate_on_submit():
+        try:
+            services.update_conference(_me(), conference,
+                                       _conference_data(form, False, secretariat))
+        except HubError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("The e-conference is saved."), "success")
+            return redirect(url_for("conferences.detail", slug=slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/form.html", form=form, partner_form=PartnerForm(),
+                           document_form=DocumentForm(),
+                           archive_form=ArchiveForm(archive=services.archive_state(conference)),
+                           **_context(conference)), status
+
+
+@bp.post("/<slug>/partners")
+@login_required
+def add_partner(slug: str) -> Any:
+    conference = _managed(slug)
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            services.add_partner(_me(), conference, form.name.data, form.url.data or "",
+                                 _upload("logo"))
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The partner is added."), "success")
+    else:
+        flash(_("Please give the partner's name (and a PNG or JPEG logo)."), "error")
+    return redirect(url_for("conferences.edit", slug=slug) + "#partners")
+
+
+@bp.post("/<slug>/partners/<int:partner_id>/delete")
+@login_required
+def remove_partner(slug: str, partner_id: int) -> Any:
+    services.remove_partner(_me(), _managed(slug), partner_id)
+    flash(_("The partner is removed."), "info")
+    return redirect(url_for("conferences.edit", slug=slug) + "#partners")
+
+
+@bp.get("/<slug>/partners/<int:partner_id>/logo")
+def partner_logo(slug: str, partner_id: int) -> Response:
+    conference = _conference(slug)
+    partner = db.session.get(Partner, partner_id)
+    if partner is None or partner.conference_id != conference.id or not partner.logo_sha256:
+        abort(404)
+    return _blob(partner.logo_sha256, partner.logo_type, f"logo-{partner.id}", inline=True)
+
+
+@bp.post("/<slug>/documents")
+@login_required
+def add_document(slug: str) -> Any:
+    conference = _managed(slug)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_document(_me(), conference, form.title.data, form.url.data or "",
+                                  _upload("file"))
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The document is added."), "success")
+    else:
+        flash(_("Please give the document a title."), "error")
+    return redirect(url_for("conferences.edit", slug=slug) + "#documents")
+
+
+@bp.post("/<slug>/documents/<int:document_id>/delete")
+@login_required
+def remove_document(slug: str, document_id: int) -> Any:
+    services.remove_document(_me(), _managed(slug), document_id)
+    flash(_("The document is removed."), "info")
+    return redirect(url_for("conferences.edit", slug=slug) + "#documents")
+
+
+@bp.get("/<slug>/documents/<int:document_id>/<path:filename>")
+def document(slug: str, document_id: int, filename: str) -> Response:
+    conference = _conference(slug)
+    row = db.session.get(Document, document_id)
+    if row is None or row.conference_id != conference.id or not row.sha256:
+        abort(404)
+    return _blob(row.sha256, row.content_type, row.filename,
+                 inline=row.content_type in forums.INLINE_IMAGE_TYPES)
+
+
+def _blob(sha: str, content_type: str, name: str, inline: bool) -> Response:
+    path = forums.blob_path(sha)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, as_attachment=not inline,
+                         download_name=name, conditional=True, etag=sha, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/<slug>/archive")
+@login_required
+def archive(slug: str) -> Any:
+    conference = _secretariat(slug)
+    form = ArchiveForm()
+    if form.validate_on_submit():
+        try:
+            services.set_archive(_me(), conference, form.archive.data)
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Who can read the discussion is saved."), "success")
+    return redirect(url_for("conferences.edit", slug=slug) + "#archive")
+
+
+# -- the public page ----------------------------------------------------------------------------
+
+@bp.get("/<slug>")
+def detail(slug: str) -> str:
+    conference = _conference(slug)
+    me = _me()
+    registration = services.registration_of(me, conference) if me else None
+    proceedings = proc.get(conference)
+    context = _context(conference)
+    return render_template(
+        "conferences/detail.html", registration=registration,
+        registration_open=services.registration_is_open(conference),
+        refusal=services.registration_refusal(conference),
+        moderators=services.moderators(conference),
+        current_rounds=services.current_rounds(conference),
+        proceedings=proceedings if proceedings and proceedings.is_published else None,
+        apply_form=ApplyForm(), anonymity_form=AnonymityForm(
+            anonymous=registration.anonymous if registration else False),
+        zone=times.spelled, **context)
+
+
+# -- registration --------------------------------------------------------------------------------
+
+@bp.route("/<slug>/register", methods=["GET", "POST"])
+@login_required
+def register(slug: str) -> Any:
+    conference = _conference(slug)
+    form = ApplyForm()
+    if form.validate_on_submit():
+        try:
+            registration = services.apply(_me(), conference, form.motivation.data,
+                                          bool(form.anonymous.data))
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            if registration.status == APPROVED:
+                flash(_("You are registered. Welcome to the e-conference!"), "success")
+            else:
+                flash(_("Thank you. The moderators will look at your registration; we will "
+                        "email you their decision."), "success")
+            return redirect(url_for("conferences.detail", slug=slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/register.html", form=form,
+                           refusal=services.registration_refusal(conference),
+                           registration=services.registration_of(_me(), conference),
+                           **_context(conference)), status
+
+
+@bp.post("/<slug>/registration/<action>")
+@login_required
+def registration_action(slug: str, action: str) -> Any:
+    if action not in {"withdraw", "accept", "anonymity"}:
+        abort(404)
+    conference = _conference(slug)
+    if action == "withdraw":
+        services.withdraw(_me(), conference)
+        flash(_("You have left the e-conference."), "info")
+    elif action == "accept":
+        services.accept_invitation(_me(), conference)
+        flash(_("You are registered. Welcome to the e-conference!"), "success")
+    else:
+        form = AnonymityForm()
+        if form.validate_on_submit():
+            services.set_anonymous(_me(), conference, bool(form.anonymous.data))
+            flash(_("Your choice for the proceedings is saved."), "success")
+    return redirect(url_for("conferences.detail", slug=slug))
+
+
+# -- participants and invitations -----------------------------------------------------------------
+
+@bp.get("/<slug>/participants")
+@login_required
+def participants(slug: str) -> str:
+    conference = _managed(slug)
+    rows = services.registrations(conference)
+    return render_template(
+        "conferences/participants.html", pending=[r for r in rows if r.status == PENDING],
+        approved=[r for r in rows if r.status == APPROVED],
+        invited=[r for r in rows if r.status == INVITED],
+        others=[r for r in rows if r.status not in {PENDING, APPROVED, INVITED}],
+        reason_form=ReasonForm(), org_types=ORG_TYPE_LABELS, **_context(conference))
+
+
+@bp.post("/<slug>/registrations/<int:registration_id>/<action>")
+@login_required
+def decide(slug: str, registration_id: int, action: str) -> Any:
+    if action not in {"approve", "decline"}:
+        abort(404)
+    conference = _managed(slug)
+    registration = services.get_registration(_me(), conference, registration_id)
+    name = registration.member.name
+    if action == "approve":
+        services.approve(_me(), registration)
+        flash(_("%(name)s is a participant now and has been told.", name=name), "success")
+    else:
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            flash(_("Please give the applicant a reason."), "error")
+        else:
+            services.decline(_me(), registration, form.reason.data)
+            flash(_("The registration of %(name)s is declined; the reason was emailed.",
+                    name=name), "info")
+    return redirect(url_for("conferences.participants", slug=slug))
+
+
+def _invite_form(conference: Conference) -> InviteForm:
+    form = InviteForm()
+    me = _me()
+    groups = db.session.scalars(db.select(Group).where(Group.kind != "conference")
+                                .order_by(Group.name)).all()
+    if not access.is_secretariat(me):
+        mine = access.group_ids(me)
+        groups = [g for g in groups if g.id in mine]
+    form.group.choices = options([("", _l("No group")), *((g.slug, g.name) for g in groups)])
+    return form
+
+
+@bp.route("/<slug>/invite", methods=["GET", "POST"])
+@login_required
+def invite(slug: str) -> Any:
+    conference = _managed(slug)
+    form = _invite_form(conference)
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = services.invite(_me(), conference, form.people.data or "",
+                                     form.group.data or "")
+        except HubError as exc:
+            _form_error(form, exc)
+    return render_template("conferences/invite.html", form=form, report=report,
+                           **_context(conference))
+
+
+# -- the discussion ---------------------------------------------------------------------------
+
+@bp.get("/<slug>/discussion")
+def discussion(slug: str) -> str:
+    conference = _participant(slug)
+    me = _me()
+    board = conference.board
+    pinned, topics, nxt = queries.board_topics(me, board, request.args.get("before"))
+    round_topics = {r.topic_id for r in conference.rounds if r.topic_id}
+    others = [t for t in pinned + topics if t.id not in round_topics]
+    return render_template(
+        "conferences/discussion.html", board=board, others=others, next_args=nxt,
+        post=access.check_post(me, board), summary_form=SummaryForm(),
+        current_rounds=services.current_rounds(conference), **_context(conference))
+
+
+# -- rounds ------------------------------------------------------------------------------------
+
+def _round_data(form: RoundForm) -> services.RoundData:
+    return services.RoundData(title=form.title.data, question=form.question.data,
+                              opens_at=to_utc(form.opens_at.data),
+                              closes_at=to_utc(form.closes_at.data))
+
+
+@bp.route("/<slug>/rounds/new", methods=["GET", "POST"])
+@login_required
+def new_round(slug: str) -> Any:
+    conference = _managed(slug)
+    form = RoundForm()
+    if form.validate_on_submit():
+        try:
+            services.add_round(_me(), conference, _round_data(form))
+        except HubError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("The round is added to the agenda."), "success")
+            return redirect(url_for("conferences.detail", slug=slug) + "#agenda")
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/round_form.html", form=form, item=None,
+                           **_context(conference)), status
+
+
+@bp.route("/<slug>/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_round(slug: str, round_id: int) -> Any:
+    conference = _managed(slug)
+    item = services.get_round(_me(), conference, round_id)
+    form = RoundForm(obj=item if request.method == "GET" else None)
+    if request.method == "GET":
+        form.opens_at.data, form.closes_at.data = to_local(item.opens_at), to_local(
+            item.closes_at)
+    if form.validate_on_submit():
+        try:
+            services.update_round(_me(), item, _round_data(form))
+        except HubError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("The round is saved."), "success")
+            return redirect(url_for("conferences.detail", slug=slug) + "#agenda")
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/round_form.html", form=form, item=item,
+                           **_context(conference)), status
+
+
+@bp.post("/<slug>/rounds/<int:round_id>/<action>")
+@login_required
+def round_action(slug: str, round_id: int, action: str) -> Any:
+    if action not in {"lock", "unlock", "pin", "unpin", "delete"}:
+        abort(404)
+    conference = _managed(slug)
+    item = services.get_round(_me(), conference, round_id)
+    if action in {"lock", "unlock"}:
+        services.set_round_locked(_me(), item, action == "lock")
+        flash(_("The round is locked.") if action == "lock" else _("The round is unlocked."),
+              "success")
+    elif action in {"pin", "unpin"}:
+        services.set_round_pinned(_me(), item, action == "pin")
+        flash(_("The round is pinned.") if action == "pin" else _("The round is unpinned."),
+              "success")
+    else:
+        services.delete_round(_me(), item)
+        flash(_("The round is removed from the agenda."), "info")
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("conferences.detail", slug=slug) + "#agenda"))
+
+
+@bp.route("/<slug>/rounds/<int:round_id>/summary", methods=["GET", "POST"])
+@login_required
+def summary(slug: str, round_id: int) -> Any:
+    conference = _managed(slug)
+    item = services.get_round(_me(), conference, round_id)
+    form = SummaryForm()
+    if form.validate_on_submit():
+        try:
+            post = services.post_summary(_me(), item, form.body.data)
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("The summary is posted in the round's thread."), "success")
+            return redirect(url_for("forums.post_link", post_id=post.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/summary.html", form=form, item=item,
+                           decision=access.check_post(_me(), conference.board),
+                           **_context(conference)), status
+
+
+# -- moderation --------------------------------------------------------------------------------
+
+@bp.get("/<slug>/moderation")
+@login_required
+def moderation(slug: str) -> str:
+    conference = _managed(slug)
+    return render_template("conferences/moderation.html",
+                           posts=services.held_posts(_me(), conference),
+                           reason_form=ReasonForm(), **_context(conference))
+
+
+@bp.route("/<slug>/moderation/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_held(slug: str, post_id: int) -> Any:
+    conference = _managed(slug)
+    post = forums.get_post(_me(), post_id)
+    if post.topic.board_id != conference.board_id:
+        raise NotFound(_("No such post."))
+    form = HeldEditForm()
+    if request.method == "GET":
+        form.body.data = post.body
+    if form.validate_on_submit():
+        try:
+            services.edit_and_approve(_me(), post, form.body.data)
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("The post is edited and published; it is marked as edited by a "
+                    "moderator."), "success")
+            return redirect(url_for("conferences.moderation", slug=slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/edit_held.html", form=form, post=post,
+                           **_context(conference)), status
+
+
+@bp.get("/<slug>/statistics")
+@login_required
+def statistics(slug: str) -> str:
+    conference = _managed(slug)
+    from flask_babel import get_locale
+
+    return render_template("conferences/statistics.html",
+                           stats=services.statistics(conference, str(get_locale() or "en")),
+                           **_context(conference))
+
+
+# -- proceedings --------------------------------------------------------------------------------
+
+@bp.get("/<slug>/proceedings/edit")
+@login_required
+def proceedings_editor(slug: str) -> str:
+    conference = _secretariat(slug)
+    row = proc.get(conference)
+    compile_form = CompileForm(language=row.language if row else "en")
+    compile_form.language.choices = options(LANGUAGE_NAMES.items())
+    form = ProceedingsForm(obj=row)
+    return render_template("conferences/proceedings_edit.html", row=row, form=form,
+                           compile_form=compile_form,
+                           can_compile=services.status(conference) in {services.CLOSED,
+                                                                       services.PUBLISHED},
+                           **_context(conference))
+
+
+@bp.post("/<slug>/proceedings/compile")
+@login_required
+def proceedings_compile(slug: str) -> Any:
+    conference = _secretariat(slug)
+    form = CompileForm()
+    form.language.choices = options(LANGUAGE_NAMES.items())
+    if form.validate_on_submit():
+        proc.compile_draft(_me(), conference, form.language.data)
+        flash(_("The draft is compiled from the conference. Your edited texts are kept."),
+              "success")
+    return redirect(url_for("conferences.proceedings_editor", slug=slug))
+
+
+@bp.post("/<slug>/proceedings/edit")
+@login_required
+def proceedings_save(slug: str) -> Any:
+    conference = _secretariat(slug)
+    form = ProceedingsForm()
+    if form.validate_on_submit():
+        summaries = {key.removeprefix("summary-"): value for key, value in request.form.items()
+                     if key.startswith("summary-")}
+        try:
+            proc.update_draft(_me(), conference, title=form.title.data,
+                              introduction=form.introduction.data or "",
+                              conclusions=form.conclusions.data or "", summaries=summaries)
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The draft is saved."), "success")
+    else:
+        flash(_("The proceedings need a title."), "error")
+    return redirect(url_for("conferences.proceedings_editor", slug=slug))
+
+
+@bp.post("/<slug>/proceedings/publish")
+@login_required
+def proceedings_publish(slug: str) -> Any:
+    conference = _secretariat(slug)
+    proc.publish(_me(), conference)
+    flash(_("The proceedings are published: a public page, a PDF and a text version. The "
+            "participants have been emailed."), "success")
+    return redirect(url_for("conferences.proceedings", slug=slug))
+
+
+@bp.get("/<slug>/proceedings")
+def proceedings(slug: str) -> str:
+    conference = _conference(slug)
+    draft = request.args.get("draft") == "1" and access.is_secretariat(_me())
+    if draft:
+        row = proc.get(conference)
+        if row is None or not row.content:
+            raise NotFound(_("Compile the proceedings first."))
+        data = proc.edition(row)
+    else:
+        row = proc.published(conference)
+        data = row.edition
+    return render_template("conferences/proceedings.html", data=data, row=row, draft=draft,
+                           stored=markup.stored, links=proc.public_urls(conference),
+                           **_context(conference))
+
+
+@bp.get("/<slug>/proceedings.pdf")
+def proceedings_pdf(slug: str) -> Response:
+    row = proc.published(_conference(slug))
+    response = current_app.response_class(row.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{slug}-proceedings.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/<slug>/proceedings.txt")
+def proceedings_text(slug: str) -> Response:
+    row = proc.published(_conference(slug))
+    return current_app.response_class(row.text, mimetype="text/plain; charset=utf-8")
+
+
+# -- wiring --------------------------------------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    from hub.views import nav_item
+
+    app.register_blueprint(bp)
+    nav_item(app, "conferences.index", _l("E-conferences"), lambda who: True, order=30)
+    app.extensions["hub_home"].append(("conferences/_home.html", 25))
+    app.extensions["hub_desk"].append(("conferences.index", _l("E-conferences")))
+
+    @app.template_global()
+    def conferences_home() -> services.Listing:
+        return services.listing(_me())
+
+    app.jinja_env.globals["spelled"] = times.spelled
+    app.jinja_env.globals["spelled_date"] = times.spelled_date
+    app.jinja_env.globals["iso_date"] = proc._date
+    app.jinja_env.globals.setdefault("region_labels", REGION_LABELS)
+

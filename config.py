@@ -1,0 +1,98 @@
+"""Configuration from environment variables, with safe defaults.
+
+Nothing here reads the environment at import time: `load_config()` is called by
+`create_app()`, so tests and scripts can set variables or pass overrides first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def _secret_key() -> str:
+    """A stable key for a single machine: made once, kept in instance/."""
+    path = INSTANCE / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ
+    base_url = env.get("HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    database_url = env.get("HUB_DATABASE_URL") or f"sqlite:///{INSTANCE / 'hub.sqlite3'}"
+    redis_url = env.get("HUB_REDIS_URL") or None
+    config: dict[str, Any] = {
+        "SECRET_KEY": env.get("HUB_SECRET_KEY") or None,
+        "HUB_BASE_URL": base_url,
+        "HUB_HOST": env.get("HUB_HOST", "127.0.0.1"),
+        "HUB_PORT": _int("HUB_PORT", 5000),
+        "HUB_NAME": env.get("HUB_NAME", "Biosafety Capacity-Building Network"),
+        "HUB_MAIL_DOMAIN": env.get("HUB_MAIL_DOMAIN", "lists.localhost"),
+        "HUB_SMTP_HOST": env.get("HUB_SMTP_HOST") or None,
+        "HUB_SMTP_PORT": _int("HUB_SMTP_PORT", 25),
+        "HUB_GATEWAY_HOST": env.get("HUB_GATEWAY_HOST", "127.0.0.1"),
+        "HUB_GATEWAY_SMTP_PORT": _int("HUB_GATEWAY_SMTP_PORT", 8025),
+        "HUB_GATEWAY_LMTP_PORT": _int("HUB_GATEWAY_LMTP_PORT", 8024),
+        "HUB_REDIS_URL": redis_url,
+        "HUB_SOCKETIO_CHANNEL": env.get("HUB_SOCKETIO_CHANNEL", "hub-socketio"),
+        # Applicants wait for the Secretariat unless the network opts into auto-approval.
+        "HUB_AUTO_APPROVE": env.get("HUB_AUTO_APPROVE", "") in {"1", "true", "yes"},
+        "HUB_TOKEN_MAX_AGE": _int("HUB_TOKEN_MAX_AGE", 2 * 24 * 3600),
+        "HUB_API_TOKEN_DAYS": _int("HUB_API_TOKEN_DAYS", 365),
+        "HUB_UPLOAD_DIR": env.get("HUB_UPLOAD_DIR") or str(INSTANCE / "uploads"),
+        "HUB_RATELIMIT_LOGIN": env.get("HUB_RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        "HUB_RATELIMIT_REGISTER": env.get("HUB_RATELIMIT_REGISTER", "5 per minute;30 per day"),
+        "HUB_RATELIMIT_RESET": env.get("HUB_RATELIMIT_RESET", "5 per minute;20 per hour"),
+        "HUB_RATELIMIT_POST": env.get("HUB_RATELIMIT_POST", "20 per minute;300 per day"),
+        "HUB_WORKER_POLL_SECONDS": float(env.get("HUB_WORKER_POLL_SECONDS", "2")),
+        # Owners of registry records not updated for this many days are reminded (0: never).
+        "HUB_REGISTRY_REMIND_DAYS": _int("HUB_REGISTRY_REMIND_DAYS", 365),
+        # Run queued jobs inside the request's process right after commit (tests, demos).
+        "HUB_RUN_JOBS_INLINE": False,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ("en", "es", "fr"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAIL_DEFAULT_SENDER": env.get("HUB_MAIL_FROM")
+        or f"Biosafety Network <noreply@{env.get('HUB_MAIL_DOMAIN', 'lists.localhost')}>",
+    }
+    if overrides:
+        config.update(overrides)
+    # Browsers drop Secure cookies on plain http: they are Secure when the hub uses TLS.
+    https = str(config["HUB_BASE_URL"]).startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        config.setdefault(key, https)
+    config.setdefault("PREFERRED_URL_SCHEME", "https" if https else "http")
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key()
+    config["MAIL_SERVER"] = config["HUB_SMTP_HOST"] or "localhost"
+    config["MAIL_PORT"] = config["HUB_SMTP_PORT"]
+    # The dev mailbox, not Flask-Mail's suppression, is how a hub without SMTP keeps mail.
+    config["MAIL_SUPPRESS_SEND"] = False
+    return config

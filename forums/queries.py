@@ -1,0 +1,251 @@
+"""What the forums' pages and API read: a page of a topic, a page of a board, the home
+page's summary. Reads only: no function here writes to the database.
+
+Pages are cut by stored keys, never by OFFSET: the flat view by `Post.position` (page N
+holds positions N*size-size+1 .. N*size, so a link to a post's page is computed, not
+searched), the threaded view by `Post.thread_key` (`after`/`before`/`at` a key), and a
+board's topics by (last_post_at, id). Each page is a fixed number of queries whatever the
+topic's length. Imports `hub` and `forums`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import joinedload, selectinload
+
+from forums import services
+from forums.models import POSITION_DIGITS, Board, Post, Topic, TopicRead
+from hub import access, clock
+from hub.access import Decision
+from hub.errors import Invalid
+from hub.extensions import db
+from hub.models import Member
+
+FIRST_KEY = f"{1:0{POSITION_DIGITS}d}"
+_KEY_CHARS = frozenset("0123456789.")
+
+
+def visible_posts(viewer: Any, moderator: bool) -> Any:
+    """The SQL condition for posts `viewer` sees in a topic they may read."""
+    member_id = viewer.id if access.is_active_member(viewer) else None
+    if moderator:
+        return Post.status.in_(("published", "held", "rejected"))
+    if member_id is not None:
+        return or_(Post.status == "published", Post.author_id == member_id)
+    return Post.status == "published"
+
+
+def _post_options() -> list[Any]:
+    return [
+        joinedload(Post.author).load_only(Member.id, Member.name),
+        joinedload(Post.parent).load_only(Post.id, Post.topic_id, Post.author_id, Post.position)
+        .joinedload(Post.author).load_only(Member.id, Member.name),
+        selectinload(Post.attachments),
+    ]
+
+
+@dataclass
+class TopicPage:
+    topic: Topic
+    board: Board
+    posts: list[Post]
+    view: str  # "threaded" | "flat"
+    size: int
+    moderator: bool
+    reply: Decision
+    page: int = 1
+    pages: int = 1
+    next_args: dict[str, Any] | None = None
+    prev_args: dict[str, Any] | None = None
+    seen_post_id: int | None = None  # newest post the member has read; None: anonymous
+    subscription: str = "none"
+
+
+def page_of(position: int, size: int) -> int:
+    return max(1, (position - 1) // size + 1)
+
+
+def check_key(value: str | None, name: str) -> str | None:
+    if not value:
+        return None
+    if len(value) > 200 or not set(value) <= _KEY_CHARS:
+        raise Invalid(f"'{name}' is not a thread key.", fields={name: "format"})
+    return value
+
+
+def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int = 1,
+               after: str | None = None, before: str | None = None, at: str | None = None,
+               size: int | None = None) -> TopicPage:
+    board = topic.board
+    size = size or int(services._cfg("HUB_FORUM_PAGE_SIZE"))
+    moderator = access.can_moderate(viewer, board)
+    query = (db.select(Post).where(Post.topic_id == topic.id, visible_posts(viewer, moderator))
+             .options(*_post_options()))
+    result = TopicPage(topic=topic, board=board, posts=[], view=view, size=size,
+                       moderator=moderator, reply=_reply_decision(viewer, topic, board,
+                                                                  moderator))
+    if view == "flat":
+        result.pages = max(1, page_of(topic.last_position or 1, size))
+        result.page = page = min(max(1, page), result.pages)
+        low = (page - 1) * size
+        result.posts = list(db.session.scalars(
+            query.where(Post.position > low, Post.position <= low + size)
+            .order_by(Post.position)).unique())
+        if page > 1:
+            result.prev_args = {"view": "flat", "page": page - 1}
+        if page < result.pages:
+            result.next_args = {"view": "flat", "page": page + 1}
+    else:
+        result.view = "threaded"
+        after, before, at = (check_key(after, "after"), check_key(before, "before"),
+                             check_key(at, "at"))
+        if before:
+            rows = list(db.session.scalars(
+                query.where(Post.thread_key < before).order_by(Post.thread_key.desc())
+                .limit(size + 1)).unique())
+            more_before = len(rows) > size
+            rows = rows[:size][::-1]
+            result.posts = rows
+            if more_before and rows:
+                result.prev_args = {"before": rows[0].thread_key}
+            if rows:
+                result.next_args = {"after": rows[-1].thread_key}
+        else:
+            if at:
+                query = query.where(Post.thread_key >= at)
+            elif after:
+                query = query.where(Post.thread_key > after)
+            rows = list(db.session.scalars(
+                query.order_by(Post.thread_key).limit(size + 1)).unique())
+            result.posts = rows[:size]
+            if len(rows) > size:
+                result.next_args = {"after": result.posts[-1].thread_key}
+            if result.posts and result.posts[0].thread_key != FIRST_KEY:
+                result.prev_args = {"before": result.posts[0].thread_key}
+    if access.is_active_member(viewer):
+        result.seen_post_id = db.session.scalar(
+            db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
+                                                    TopicRead.topic_id == topic.id)) or 0
+        result.subscription = services.subscription_mode(viewer, topic=topic)
+    return result
+
+
+def _reply_decision(viewer: Any, topic: Topic, board: Board, moderator: bool) -> Decision:
+    decision = access.check_post(viewer, board)
+    if decision and topic.locked and not moderator:
+        return Decision(False, "locked", "")
+    if decision and (topic.deleted_at is not None or topic.status != "published"):
+        return Decision(False, "closed", "")
+    return decision
+
+
+def posts_after(viewer: Any, topic: Topic, after: int, limit: int) -> list[Post]:
+    """Posts in arrival order after a position (the API's keyset cursor)."""
+    moderator = access.can_moderate(viewer, topic.board)
+    return list(db.session.scalars(
+        db.select(Post).where(Post.topic_id == topic.id, Post.position > after,
+                              visible_posts(viewer, moderator))
+        .options(*_post_options()).order_by(Post.position).limit(limit)).unique())
+
+
+# -- boards ---------------------------------------------------------------------------------
+
+def visible_topics(viewer: Any, moderator: bool) -> Any:
+    member_id = viewer.id if access.is_active_member(viewer) else None
+    shown = Topic.status == "published"
+    if moderator:
+        shown = or_(shown, Topic.status == "held")
+    if member_id is not None:
+        shown = or_(shown, Topic.author_id == member_id)
+    return and_(Topic.deleted_at.is_(None), shown)
+
+
+@dataclass
+class BoardPage:
+    board: Board
+    pinned: list[Topic]
+    topics: list[Topic]
+    next_args: dict[str, Any] | None
+    moderator: bool
+    post: Decision
+    unread: set[int] = field(default_factory=set)
+    subscription: str = "none"
+
+
+def encode_cursor(when: datetime, topic_id: int) -> str:
+    return f"{clock.aware(when).strftime('%Y%m%dT%H%M%S.%f')}_{topic_id}"
+
+
+def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    stamp, _, ident = raw.partition("_")
+    try:
+        when = datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
+        return when, int(ident)
+    except ValueError as exc:
+        raise Invalid("'before' is not a cursor from this list.",
+                      fields={"before": "format"}) from exc
+
+
+def board_topics(viewer: Any, board: Board, before: str | None = None,
+                 size: int = 30) -> tuple[list[Topic], list[Topic], dict[str, Any] | None]:
+    """(pinned topics on the first page, a page of the others newest first, next args)."""
+    moderator = access.can_moderate(viewer, board)
+    base = (db.select(Topic).where(Topic.board_id == board.id,
+                                   visible_topics(viewer, moderator))
+            .options(joinedload(Topic.author).load_only(Member.id, Member.name),
+                     joinedload(Topic.last_author).load_only(Member.id, Member.name)))
+    cursor = decode_cursor(before)
+    pinned: list[Topic] = []
+    if cursor is None:
+        pinned = list(db.session.scalars(
+            base.where(Topic.pinned.is_(True)).order_by(Topic.last_post_at.desc())))
+    query = base.where(Topic.pinned.is_(False))
+    if cursor is not None:
+        when, ident = cursor
+        query = query.where(or_(Topic.last_post_at < when,
+                                and_(Topic.last_post_at == when, Topic.id < ident)))
+    rows = list(db.session.scalars(
+        query.order_by(Topic.last_post_at.desc(), Topic.id.desc()).limit(size + 1)))
+    nxt = None
+    if len(rows) > size:
+        rows = rows[:size]
+        nxt = {"before": encode_cursor(rows[-1].last_post_at, rows[-1].id)}
+    return pinned, rows, nxt
+
+
+def board_page(viewer: Any, board: Board, before: str | None = None) -> BoardPage:
+    pinned, topics, nxt = board_topics(viewer, board, before)
+    page = BoardPage(board=board, pinned=pinned, topics=topics, next_args=nxt,
+                     moderator=access.can_moderate(viewer, board),
+                     post=access.check_post(viewer, board))
+    if access.is_active_member(viewer):
+        page.unread = services.unread_topic_ids(viewer, pinned + topics)
+        page.subscription = services.subscription_mode(viewer, board=board)
+    return page
+
+
+# -- the index and the home page -------------------------------------------------------------
+
+@dataclass
+class Summary:
+    boards: list[Board]
+    recent: list[Topic]
+
+
+def summary(viewer: Any, recent: int = 6) -> Summary:
+    """Boards `viewer` may read and the latest active topics on them."""
+    boards = services.readable_boards(viewer)
+    topics: list[Topic] = []
+    if boards and recent:
+        topics = list(db.session.scalars(
+            db.select(Topic).where(Topic.board_id.in_([b.id for b in boards]),
+                                   Topic.status == "published", Topic.deleted_at.is_(None))
+            .options(joinedload(Topic.board), joinedload(Topic.last_author))
+            .order_by(Topic.last_post_at.desc()).limit(recent)))
+    return Summary(boards=boards, recent=topics)

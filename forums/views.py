@@ -1,0 +1,645 @@
+"""The forums' pages: the board list, boards, topics (threaded and flat), posting,
+editing, moderation, subscriptions, read markers, attachments and the Secretariat's
+board management. Views parse the request, call one service, render or redirect.
+
+No GET handler writes to the database: read markers move through POST (the page's
+beacon, "mark as read", or posting).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from forums import cache, feeds, queries, search, services, sockets
+from forums.forms import (
+    MODE_LABELS,
+    BoardForm,
+    EditForm,
+    MoveForm,
+    ReasonForm,
+    ReplyForm,
+    SubscriptionForm,
+    TopicForm,
+)
+from forums.mentions import handle
+from forums.models import Attachment, Board, Post, Topic
+from hub import access, api, markup
+from hub import services as hub_services
+from hub.errors import HubError, NotAuthenticated, NotFound
+from hub.extensions import db, limiter
+from hub.models import Group, Member
+from hub.security import safe_next
+
+bp = Blueprint("forums", __name__, url_prefix="/forums", static_folder="static",
+               static_url_path="/static")
+
+RESERVED = frozenset({"topics", "posts", "files", "moderation", "manage", "static", "new",
+                      "search"})
+
+
+def post_limit() -> str:
+    return current_app.config["HUB_RATELIMIT_POST"]
+
+
+def poster_key() -> str:
+    """Flood limits count per member, not per address (offices share one address)."""
+    if api.is_api_request():
+        member = api.caller()
+        return f"member:{member.id}" if member is not None else get_remote_address()
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+def _me() -> Member | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@bp.errorhandler(NotAuthenticated)
+def _sign_in(exc: NotAuthenticated) -> Any:
+    flash(exc.message, "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _form_error(form: Any, exc: HubError) -> None:
+    placed = False
+    for name in exc.fields:
+        fld = getattr(form, name, None) or (form.files if name == "attachments"
+                                            and hasattr(form, "files") else None)
+        if fld is not None:
+            fld.errors = [*list(fld.errors), exc.message]
+            placed = True
+    if not placed:
+        flash(exc.message, "error")
+
+
+def _uploads() -> list[services.Upload]:
+    return [services.Upload(f.filename or "", f.mimetype or "", f.read())
+            for f in request.files.getlist("files") if f and f.filename]
+
+
+def _board(slug: str) -> Board:
+    return services.get_board(_me(), slug)
+
+
+def _topic(topic_id: int) -> Topic:
+    return services.get_topic(_me(), topic_id)
+
+
+def _post(post_id: int) -> Post:
+    return services.get_post(_me(), post_id)
+
+
+def post_url(post: Post, size: int | None = None) -> str:
+    """The flat page that holds a post, with its anchor (no query needed)."""
+    size = size or current_app.config["HUB_FORUM_PAGE_SIZE"]
+    return url_for("forums.topic", topic_id=post.topic_id, view="flat",
+                   page=queries.page_of(post.position, size)) + f"#p{post.id}"
+
+
+# -- the board list ------------------------------------------------------------------------
+
+@bp.get("/")
+def index() -> str:
+    summary = queries.summary(_me(), recent=0)
+    categories: dict[str, list[Board]] = {}
+    for board in sorted(summary.boards, key=lambda b: (b.position, b.name)):
+        categories.setdefault(board.category or _("Other boards"), []).append(board)
+    # Categories come in the order of their first board: the Secretariat orders both.
+    return render_template("forums/index.html", categories=categories)
+
+
+# -- feeds ---------------------------------------------------------------------------------
+
+@bp.get("/<slug>/feed.atom")
+def board_feed(slug: str) -> Response:
+    """A public board's newest topics (Atom); other boards have no feed (404)."""
+    place = db.session.scalar(db.select(Board).where(Board.slug == slug))
+    if place is None:
+        abort(404)
+    return feeds.board_feed(place)
+
+
+@bp.get("/topics/<int:topic_id>/feed.atom")
+def topic_feed(topic_id: int) -> Response:
+    """A topic's newest posts (Atom), for topics on public boards."""
+    item = db.session.get(Topic, topic_id)
+    if item is None:
+        abort(404)
+    return feeds.topic_feed(item)
+
+
+# -- search --------------------------------------------------------------------------------
+
+@bp.get("/search")
+def search_page() -> Any:
+    """Full-text search, newest first, in the boards the reader may read."""
+    me = _me()
+    filters, errors = search.parse_filters(me, request.args)
+    hits, before = [], None
+    if filters.q and not errors:
+        try:
+            hits, before = search.search(me, filters)
+        except HubError as exc:
+            errors["q"] = exc.message
+    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render_template("forums/search.html", filters=filters, errors=errors, hits=hits,
+                           next_args={**args, "before": before} if before else None,
+                           boards=services.readable_boards(me, kind=None),
+                           searched=bool(filters.q)), 422 if errors else 200
+
+
+# -- a board -------------------------------------------------------------------------------
+
+@bp.get("/<slug>")
+def board(slug: str) -> str:
+    place = _board(slug)
+    page = queries.board_page(_me(), place, request.args.get("before"))
+    return render_template("forums/board.html", page=page, board=place,
+                           sub_form=SubscriptionForm(mode=page.subscription),
+                           modes=MODE_LABELS)
+
+
+@bp.get("/<slug>/live")
+def board_live(slug: str) -> Any:
+    """The first page of a board's topic rows for this reader (JSON for live.js, after
+    it reconnects)."""
+    return jsonify(sockets.board_rows(_me(), _board(slug)))
+
+
+@bp.route("/<slug>/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(post_limit, key_func=poster_key, methods=["POST"])
+def new_topic(slug: str) -> Any:
+    place = _board(slug)
+    decision = access.check_post(_me(), place)
+    if not decision:
+        flash(decision.message, "error")
+        return redirect(url_for("forums.board", slug=slug))
+    form = TopicForm()
+    if form.validate_on_submit():
+        try:
+            post = services.create_topic(_me(), place, form.title.data, form.body.data,
+                                         attachments=_uploads())
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            if post.status == "held":
+                flash(_("Thank you. A moderator will look at your topic before it is "
+                        "published."), "info")
+            return redirect(url_for("forums.topic", topic_id=post.topic_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("forums/new_topic.html", board=place, form=form), status
+
+
+@bp.post("/<slug>/subscription")
+@login_required
+def board_subscription(slug: str) -> Any:
+    place = _board(slug)
+    form = SubscriptionForm()
+    if form.validate_on_submit():
+        services.set_subscription(_me(), place, form.mode.data)
+        flash(_("Your email setting for this board is saved: %(mode)s.",
+                mode=MODE_LABELS[form.mode.data]), "success")
+    return redirect(url_for("forums.board", slug=slug))
+
+
+@bp.post("/<slug>/read")
+@login_required
+def board_read(slug: str) -> Any:
+    place = _board(slug)
+    services.mark_board_read(_me(), place)
+    flash(_("All topics on this board are marked as read."), "info")
+    return redirect(url_for("forums.board", slug=slug))
+
+
+# -- a topic -------------------------------------------------------------------------------
+
+@bp.get("/topics/<int:topic_id>")
+def topic(topic_id: int) -> Any:
+    item = _topic(topic_id)  # access first, always
+    key = cache.topic_key(item)
+    if key is not None and (copy := cache.pages().get(key)) is not None:
+        return Response(copy, mimetype="text/html")
+    view = "flat" if request.args.get("view") == "flat" else "threaded"
+    page = queries.topic_page(
+        _me(), item, view=view, page=request.args.get("page", 1, type=int) or 1,
+        after=request.args.get("after"), before=request.args.get("before"),
+        at=request.args.get("at"))
+    form = ReplyForm()
+    html = render_template("forums/topic.html", page=page, topic=item, board=item.board,
+                           form=form)
+    if key is not None:
+        cache.pages().put(key, html)
+    return html
+
+
+@bp.get("/topics/<int:topic_id>/live")
+def topic_live(topic_id: int) -> Any:
+    """What a live page missed (JSON for forums/static/live.js): posts after position
+    `after`, and those edited or deleted since `since`, rendered for this reader."""
+    item = _topic(topic_id)
+    after = request.args.get("after", 0, type=int) or 0
+    view = "threaded" if request.args.get("view") == "threaded" else "flat"
+    return jsonify(sockets.catch_up(_me(), item, after, _since(), view))
+
+
+def _since() -> datetime | None:
+    raw = request.args.get("since")
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace(" ", "+"))
+    except ValueError:
+        abort(400)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@bp.route("/topics/<int:topic_id>/reply", methods=["GET", "POST"])
+@login_required
+@limiter.limit(post_limit, key_func=poster_key, methods=["POST"])
+def reply(topic_id: int) -> Any:
+    item = _topic(topic_id)
+    form = ReplyForm()
+    raw_parent = request.values.get("parent_id") or request.args.get("parent")
+    parent = None
+    if raw_parent and raw_parent.isdigit():
+        parent = services.get_post(_me(), int(raw_parent))
+        if parent.topic_id != item.id:
+            abort(404)
+    if request.method == "GET":
+        form.parent_id.data = str(parent.id) if parent else ""
+        if parent is not None and request.args.get("quote"):
+            form.body.data = _quote(parent)
+    if form.validate_on_submit():
+        try:
+            post = services.create_reply(_me(), item, form.body.data, parent=parent,
+                                         attachments=_uploads())
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            if post.status == "held":
+                flash(_("Thank you. A moderator will look at your reply before it is "
+                        "published."), "info")
+            return redirect(post_url(post))
+    status = 422 if request.method == "POST" else 200
+    return render_template("forums/reply.html", topic=item, board=item.board, parent=parent,
+                           form=form), status
+
+
+def _quote(post: Post) -> str:
+    name = post.author.name if post.author else _("A former member")
+    quoted = "\n".join("> " + line if line else ">" for line in post.body.splitlines())
+    return _("%(name)s wrote:", name=name) + "\n" + quoted + "\n\n"
+
+
+@bp.get("/topics/<int:topic_id>/unread")
+@login_required
+def first_unread(topic_id: int) -> Any:
+    item = _topic(topic_id)
+    post = services.first_unread_post(_me(), item)
+    if post is None:
+        size = current_app.config["HUB_FORUM_PAGE_SIZE"]
+        return redirect(url_for("forums.topic", topic_id=item.id, view="flat",
+                                page=queries.page_of(item.last_position or 1, size)))
+    return redirect(post_url(post))
+
+
+@bp.post("/topics/<int:topic_id>/read")
+@login_required
+def topic_read(topic_id: int) -> Any:
+    """The read beacon (JavaScript, 204) and the "mark as read" button (redirect)."""
+    item = _topic(topic_id)
+    up_to = request.form.get("up_to", type=int)
+    services.mark_topic_read(_me(), item, up_to)
+    if request.form.get("beacon"):
+        return "", 204
+    flash(_("The topic is marked as read."), "info")
+    return redirect(url_for("forums.board", slug=item.board.slug))
+
+
+@bp.post("/topics/<int:topic_id>/subscription")
+@login_required
+def topic_subscription(topic_id: int) -> Any:
+    item = _topic(topic_id)
+    mode = request.form.get("mode", "")
+    services.set_topic_subscription(_me(), item, mode)
+    flash(_("You are watching this topic.") if mode == "each"
+          else _("You no longer watch this topic."), "success")
+    return redirect(url_for("forums.topic", topic_id=topic_id))
+
+
+@bp.post("/topics/<int:topic_id>/pin", defaults={"action": "pin"})
+@bp.post("/topics/<int:topic_id>/unpin", defaults={"action": "unpin"})
+@bp.post("/topics/<int:topic_id>/lock", defaults={"action": "lock"})
+@bp.post("/topics/<int:topic_id>/unlock", defaults={"action": "unlock"})
+@login_required
+def topic_action(topic_id: int, action: str) -> Any:
+    item = _topic(topic_id)
+    if action in {"pin", "unpin"}:
+        services.set_pinned(_me(), item, action == "pin")
+    else:
+        services.set_locked(_me(), item, action == "lock")
+    messages = {"pin": _l("The topic is pinned."), "unpin": _l("The topic is unpinned."),
+                "lock": _l("The topic is locked."), "unlock": _l("The topic is unlocked.")}
+    flash(str(messages[action]), "success")
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("forums.topic", topic_id=topic_id)))
+
+
+@bp.post("/topics/<int:topic_id>/delete")
+@login_required
+def delete_topic(topic_id: int) -> Any:
+    item = _topic(topic_id)
+    services.delete_topic(_me(), item)
+    flash(_("The topic is deleted."), "info")
+    return redirect(url_for("forums.board", slug=item.board.slug))
+
+
+@bp.route("/topics/<int:topic_id>/move", methods=["GET", "POST"])
+@login_required
+def move(topic_id: int) -> Any:
+    item = _topic(topic_id)
+    if not access.can_moderate(_me(), item.board):
+        abort(403)
+    targets = [b for b in services.moderated_boards(_me()) if b.id != item.board_id]
+    form = MoveForm()
+    form.board.choices = [(b.slug, b.name) for b in targets]
+    if form.validate_on_submit():
+        target = services.get_board(_me(), form.board.data)
+        services.move_topic(_me(), item, target)
+        flash(_("The topic is now on %(board)s.", board=target.name), "success")
+        return redirect(url_for("forums.topic", topic_id=topic_id))
+    return render_template("forums/move.html", topic=item, board=item.board, form=form)
+
+
+# -- a post --------------------------------------------------------------------------------
+
+@bp.get("/posts/<int:post_id>")
+def post_link(post_id: int) -> Any:
+    return redirect(post_url(_post(post_id)))
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int) -> Any:
+    post = _post(post_id)
+    topic_ = post.topic
+    if not services.can_edit(_me(), post, topic_.board):
+        abort(403)
+    form = EditForm(obj=None)
+    if request.method == "GET":
+        form.body.data = post.body
+        form.title.data = topic_.title
+    if form.validate_on_submit():
+        try:
+            services.edit_post(_me(), post, form.body.data,
+                               title=form.title.data if post.position == 1 else None)
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(safe_next(request.args.get("next"), post_url(post)))
+    status = 422 if request.method == "POST" else 200
+    return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
+                           form=form), status
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@login_required
+def delete(post_id: int) -> Any:
+    post = _post(post_id)
+    services.delete_post(_me(), post)
+    flash(_("The post is deleted."), "info")
+    return redirect(safe_next(request.form.get("next"), post_url(post)))
+
+
+@bp.get("/posts/<int:post_id>/history")
+@login_required
+def history(post_id: int) -> str:
+    post = _post(post_id)
+    rows = services.revisions(_me(), post)
+    return render_template("forums/history.html", post=post, topic=post.topic,
+                           board=post.topic.board, revisions=rows, stored=markup.stored)
+
+
+@bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
+@login_required
+def flag(post_id: int) -> Any:
+    post = _post(post_id)
+    form = ReasonForm()
+    form.reason.label.text = _("What is wrong with this post?")
+    if form.validate_on_submit():
+        try:
+            services.flag_post(_me(), post, form.reason.data)
+        except HubError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Thank you. The moderators will look at this post."), "success")
+            return redirect(post_url(post))
+    return render_template("forums/flag.html", post=post, topic=post.topic,
+                           board=post.topic.board, form=form)
+
+
+# -- moderation ----------------------------------------------------------------------------
+
+@bp.get("/moderation")
+@login_required
+def moderation() -> str:
+    items = services.moderation_queue(_me())
+    if not items and not services.moderated_boards(_me()):
+        abort(403)
+    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm())
+
+
+def _back(post: Post) -> str:
+    return safe_next(request.form.get("next"), url_for("forums.moderation"))
+
+
+@bp.post("/posts/<int:post_id>/approve")
+@login_required
+def approve(post_id: int) -> Any:
+    post = _post(post_id)
+    services.approve_post(_me(), post)
+    flash(_("The post is published."), "success")
+    return redirect(_back(post))
+
+
+@bp.post("/posts/<int:post_id>/reject")
+@login_required
+def reject(post_id: int) -> Any:
+    post = _post(post_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the author a reason."), "error")
+        return redirect(_back(post))
+    services.reject_post(_me(), post, form.reason.data)
+    flash(_("The post is rejected; the author has been told why."), "info")
+    return redirect(_back(post))
+
+
+@bp.post("/posts/<int:post_id>/dismiss")
+@login_required
+def dismiss(post_id: int) -> Any:
+    post = _post(post_id)
+    services.dismiss_flags(_me(), post)
+    flash(_("The reports are dismissed."), "info")
+    return redirect(_back(post))
+
+
+# -- attachments ---------------------------------------------------------------------------
+
+def serve_attachment(attachment: Attachment, viewer: Any) -> Response:
+    """A file, only to those who may see its post; never rendered by the browser
+    except safe image types."""
+    post = services.get_post(viewer, attachment.post_id)
+    if post.deleted_at is not None and not access.can_moderate(viewer, post.topic.board):
+        raise NotFound(_("No such file."))
+    path = services.blob_path(attachment.sha256)
+    if not path.is_file():
+        raise NotFound(_("No such file."))
+    inline = attachment.content_type in services.INLINE_IMAGE_TYPES
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
+                         download_name=attachment.filename, conditional=True,
+                         etag=attachment.sha256, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/files/<int:attachment_id>/<path:filename>")
+def attachment(attachment_id: int, filename: str) -> Response:
+    row = db.session.get(Attachment, attachment_id)
+    if row is None:
+        abort(404)
+    return serve_attachment(row, _me())
+
+
+# -- the Secretariat's board management ----------------------------------------------------
+
+def _secretariat() -> Member:
+    me = _me()
+    if not access.is_secretariat(me):
+        abort(403)
+    return me
+
+
+def _board_data(form: BoardForm, include_slug: bool) -> services.BoardData:
+    return services.BoardData(
+        slug=form.slug.data if include_slug else None, name=form.name.data or "",
+        description=form.description.data or "", visibility=form.visibility.data,
+        group=form.group.data or "", posting=form.posting.data,
+        moderator_group=form.moderator_group.data or "",
+        premoderated=bool(form.premoderated.data), locked=bool(form.locked.data),
+        thematic_area=form.thematic_area.data or "", category=form.category.data or "",
+        position=form.position.data,
+    )
+
+
+def _board_form(board: Board | None = None) -> BoardForm:
+    form = BoardForm(obj=board if request.method == "GET" else None)
+    groups = list(db.session.scalars(db.select(Group).order_by(Group.name)))
+    form.fill_choices(hub_services.thematic_areas(), groups)
+    if board is not None and request.method == "GET":
+        form.group.data = board.group.slug if board.group else ""
+        form.moderator_group.data = board.moderator_group.slug if board.moderator_group else ""
+        form.thematic_area.data = board.thematic_area.slug if board.thematic_area else ""
+    return form
+
+
+@bp.route("/manage", methods=["GET", "POST"])
+@login_required
+def manage() -> Any:
+    me = _secretariat()
+    form = _board_form()
+    if form.validate_on_submit():
+        if (form.slug.data or "").strip().lower() in RESERVED:
+            form.slug.errors = [_("That slug is reserved; choose another.")]
+        else:
+            try:
+                created = services.create_board(me, _board_data(form, True))
+            except HubError as exc:
+                _form_error(form, exc)
+            else:
+                flash(_("The board %(name)s is created.", name=created.name), "success")
+                return redirect(url_for("forums.manage"))
+    boards = list(db.session.scalars(
+        db.select(Board).order_by(Board.kind, Board.category, Board.position, Board.name)))
+    status = 422 if request.method == "POST" else 200
+    return render_template("forums/manage.html", boards=boards, form=form), status
+
+
+@bp.route("/manage/<slug>", methods=["GET", "POST"])
+@login_required
+def manage_board(slug: str) -> Any:
+    me = _secretariat()
+    place = db.session.scalar(db.select(Board).where(Board.slug == slug))
+    if place is None:
+        abort(404)
+    form = _board_form(place)
+    form.slug.data = place.slug
+    form.slug.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            services.update_board(me, place, _board_data(form, False))
+        except HubError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("The board %(name)s is saved.", name=place.name), "success")
+            return redirect(url_for("forums.manage"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("forums/board_form.html", board=place, form=form), status
+
+
+# -- wiring --------------------------------------------------------------------------------
+
+def _is_moderator(who: Any) -> bool:
+    return access.is_active_member(who) and who.is_moderator
+
+
+def init_app(app: Flask) -> None:
+    from hub.views import nav_item
+
+    app.register_blueprint(bp)
+    nav_item(app, "forums.index", _l("Forums"), lambda who: True, order=20)
+    nav_item(app, "forums.moderation", _l("Moderation"), _is_moderator, order=90)
+    app.extensions["hub_home"].append(("forums/_home.html", 20))
+    app.extensions["hub_desk"].append(("forums.manage", _l("Boards")))
+    app.extensions["hub_desk"].append(("forums.moderation", _l("Moderation queue")))
+
+    @app.template_global()
+    def forums_summary() -> queries.Summary:
+        return queries.summary(_me())
+
+    @app.template_global()
+    def forum_post_url(post: Post) -> str:
+        return post_url(post)
+
+    app.jinja_env.globals.setdefault("stored", markup.stored)
+    app.add_template_global(feeds.has_feed, "has_feed")
+
+    @app.template_filter("handle")
+    def handle_filter(name: str) -> str:
+        return handle(name)

@@ -1,0 +1,114 @@
+"""The hub core and the composition root: `create_app` binds the extensions and calls
+each package's `init_app`. `hub` imports none of the feature packages at module level;
+the composition root is the one place that knows them all."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import socketio as socketio_server
+from flask import Flask, render_template, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from config import ROOT, load_config
+from hub.errors import HubError
+from hub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
+
+FEATURE_PACKAGES = ("forums", "conferences", "listserv")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(load_config(config))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from hub import i18n, security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   timezone_selector=i18n.select_timezone)
+    mail.init_app(app)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "hub")
+    limiter.init_app(app)
+    # Flask-Limiter keeps the first app's prefix on re-init; each app (test) needs its own.
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    redis_url = app.config["HUB_REDIS_URL"]
+    socketio.init_app(
+        app,
+        # With Redis, every process (web, worker, gateway) reaches every socket. A manager
+        # of its own for each app: Flask-SocketIO would keep the last app's otherwise.
+        # Hubs (and test runs) sharing one Redis keep their events apart by channel.
+        client_manager=socketio_server.RedisManager(
+            redis_url, channel=app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio")
+        if redis_url else None,
+        async_mode=app.config.get("HUB_SOCKETIO_ASYNC_MODE", "threading"),
+        cors_allowed_origins=[app.config["HUB_BASE_URL"]],
+        logger=False,
+        engineio_logger=False,
+    )
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from hub import views
+
+    views.init_app(app)
+    for name in FEATURE_PACKAGES:
+        importlib.import_module(name).init_app(app)
+    _errors(app)
+    return app
+
+
+def _errors(app: Flask) -> None:
+    from hub import api
+
+    @app.errorhandler(HubError)
+    def hub_error(exc: HubError) -> Any:
+        db.session.rollback()
+        if api.is_api_request():
+            return api.handle_hub(exc)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if api.is_api_request():
+            return api.handle_http(exc)
+        if exc.code == 400 and "CSRF" in (exc.description or ""):
+            app.logger.info("CSRF refusal on %s", request.path)
+        status = exc.code or 500
+        return render_template("error.html", status=status, message=None), status
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> Any:
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if api.is_api_request():
+            return api.error_response(500, "server_error", "Something went wrong on our side.")
+        return render_template("error.html", status=500, message=None), 500

@@ -1,0 +1,228 @@
+"""Background jobs: rows in the `job` table, written in the transaction that caused them,
+claimed by `hub worker` (FOR UPDATE SKIP LOCKED on PostgreSQL), retried with backoff and
+quarantined (status "failed") when they keep failing.
+
+Waking the worker is a hint, never the source of truth: in one process a condition
+variable, with `HUB_REDIS_URL` a Redis list every worker blocks on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event, or_, update
+from sqlalchemy.orm import Session
+
+from hub import clock
+from hub.extensions import db
+from hub.models import Job
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=10)
+_WAKE_KEY = "hub:jobs:wake"
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+class PermanentError(Exception):
+    """A job that can never succeed: quarantine it at once instead of retrying."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(kind: str, payload: dict[str, Any], delay: timedelta | None = None) -> Job:
+    """Add a job to the current transaction; it runs after commit."""
+    job = Job(kind=kind, payload=payload, run_at=clock.now() + (delay or timedelta()))
+    db.session.add(job)
+    db.session.info["hub_jobs_enqueued"] = True
+    return job
+
+
+class _Wakeup:
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._flag = False
+
+    def notify(self, app: Flask) -> None:
+        url = app.config.get("HUB_REDIS_URL")
+        if url:
+            try:
+                _redis(url).lpush(_WAKE_KEY, "1")
+            except Exception:  # a missed wake-up only delays work until the next poll
+                log.warning("could not wake workers through Redis", exc_info=True)
+        with self._cond:
+            self._flag = True
+            self._cond.notify_all()
+
+    def wait(self, app: Flask, timeout: float) -> None:
+        url = app.config.get("HUB_REDIS_URL")
+        if url:
+            try:
+                client = _redis(url)
+                client.brpop([_WAKE_KEY], timeout=max(1, int(timeout)))
+                client.delete(_WAKE_KEY)
+                return
+            except Exception:
+                log.warning("Redis wait failed; polling", exc_info=True)
+        with self._cond:
+            if not self._flag:
+                self._cond.wait(timeout)
+            self._flag = False
+
+
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis(url: str) -> Any:
+    import redis
+
+    if url not in _redis_clients:
+        _redis_clients[url] = redis.Redis.from_url(url)
+    return _redis_clients[url]
+
+
+wakeup = _Wakeup()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("hub_jobs_enqueued", False):
+        try:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+        except RuntimeError:
+            return
+        wakeup.notify(app)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("hub_jobs_enqueued", None)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def claim(limit: int = 10, kinds: list[str] | None = None) -> list[Job]:
+    """Take up to `limit` due jobs for this worker; committed before they run."""
+    now = clock.now()
+    me = worker_id()
+    due = db.select(Job.id).where(
+        or_(
+            (Job.status == "queued") & (Job.run_at <= now),
+            (Job.status == "running") & (Job.locked_at < now - LEASE),
+        )
+    )
+    if kinds:
+        due = due.where(Job.kind.in_(kinds))
+    due = due.order_by(Job.run_at, Job.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
+    else:
+        ids = list(db.session.scalars(due))
+    if not ids:
+        db.session.rollback()
+        return []
+    db.session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.status.in_(["queued", "running"]))
+        .values(status="running", locked_by=me, locked_at=now, attempts=Job.attempts + 1)
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            db.select(Job).where(Job.id.in_(ids), Job.locked_by == me, Job.status == "running")
+        )
+    )
+
+
+def _run(job: Job) -> None:
+    fn = _handlers.get(job.kind)
+    job_id = job.id
+    try:
+        if fn is None:
+            raise PermanentError(f"no handler for job kind {job.kind!r}")
+        fn(dict(job.payload))
+    except Exception as exc:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        if job is None:
+            return
+        job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, PermanentError) or job.attempts >= MAX_ATTEMPTS:
+            job.status = "failed"
+            job.finished_at = clock.now()
+            log.error("job %s (%s) quarantined: %s", job.id, job.kind, job.last_error)
+        else:
+            job.status = "queued"
+            backoff = min(30 * 2 ** (job.attempts - 1), 6 * 3600)
+            job.run_at = clock.now() + timedelta(seconds=backoff)
+            log.warning("job %s (%s) will retry: %s", job.id, job.kind, job.last_error)
+        job.locked_by = None
+        db.session.commit()
+        return
+    job = db.session.get(Job, job_id)
+    if job is not None:
+        job.status = "done"
+        job.finished_at = clock.now()
+        job.locked_by = None
+        db.session.commit()
+
+
+def run_pending(max_rounds: int = 100, kinds: list[str] | None = None) -> int:
+    """Run every job that is due now, including jobs those jobs enqueue; returns how many."""
+    count = 0
+    for _ in range(max_rounds):
+        jobs = claim(limit=20, kinds=kinds)
+        if not jobs:
+            break
+        for job in jobs:
+            _run(job)
+            count += 1
+    return count
+
+
+def retry(job_id: int) -> None:
+    job = db.get_or_404(Job, job_id)
+    job.status = "queued"
+    job.attempts = 0
+    job.run_at = clock.now()
+    db.session.info["hub_jobs_enqueued"] = True
+    db.session.commit()
+
+
+def work_forever(app: Flask, stop: threading.Event) -> None:
+    """The worker loop: run due jobs, then sleep until woken or the poll interval ends."""
+    poll = app.config["HUB_WORKER_POLL_SECONDS"]
+    log.info("worker %s started", worker_id())
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                ran = run_pending(max_rounds=10)
+                periodic = app.extensions.get("hub_periodic", [])
+                for task in periodic:
+                    task()
+            except Exception:
+                log.exception("worker round failed")
+                db.session.rollback()
+                ran = 0
+            finally:
+                db.session.remove()
+        if not ran:
+            wakeup.wait(app, poll)

@@ -1,0 +1,36 @@
+"""The registry: a thin layer over the network's capacity-building databases (projects,
+opportunities, country needs, resources, reports). Records hold metadata, contacts and
+links, not documents. Part of the hub core (DESIGN.md §2): it imports only `hub`, and no
+other `hub` module imports it except the composition in `hub.views.init_app`.
+
+Extension points it uses: the navigation, the Secretariat's desk, the home page, the
+worker's periodic tasks, demo seeders, `hub.markup` preprocessors, the signal
+`hub.events.proceedings_published`; and, when the forums provide it,
+`app.extensions["hub_discuss"]`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from hub import api as hub_api
+from hub import events, markup
+
+
+def init_app(app: Flask) -> None:
+    from hub.registry import api, cli, refs, seed, services, views
+    from hub.views import nav_item
+
+    app.register_blueprint(views.bp)
+    hub_api.register(app, api.bp)
+    cli.init_app(app)
+    app.extensions["registry"] = {"scan_seconds": 3600}
+    nav_item(app, "registry.browse", _l("Registry"), lambda _who: True, order=60)
+    app.extensions["hub_desk"].append(("registry.review", _l("Registry: records to review")))
+    app.extensions["hub_home"].append(("registry/_home.html", 60))
+    app.extensions["hub_periodic"].append(services.periodic)
+    app.extensions["hub_seeders"].append(seed.seed_registry)
+    app.add_template_global(views.home_block, "registry_home")
+    markup.register_preprocessor(refs.expand_references)
+    events.proceedings_published.connect(services.file_proceedings)

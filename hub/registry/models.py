@@ -1,0 +1,168 @@
+"""The registry's tables.
+
+`registry_record` holds what every kind shares (title, countries, thematic areas, contacts,
+links, owner, review state, times); each kind adds its own fields in its own table
+(joined-table inheritance, loaded with one extra SELECT per kind present in a list).
+`registry_facet` is a derived index of (name, value) pairs that browsing filters and counts
+on; the full-text index (SQLite FTS5 table `registry_record_fts`, PostgreSQL column
+`registry_record.search_vector` + GIN) is created by the migration and kept by
+`hub.registry.search`. Imports only `hub`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub import clock
+from hub.extensions import db
+from hub.models import Member
+from hub.types import UTCDateTime
+
+
+class Record(db.Model):
+    __tablename__ = "registry_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    thematic_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contacts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The record's identifier in the database it came from (a Clearing-House id,
+    # "conference:<slug>" for proceedings): imports update instead of duplicating.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    # Derived from the kind's dates, for the date filters and sorting.
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When followers heard of it (opportunities): set once, so re-publishing is quiet.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    owner: Mapped[Member | None] = relationship()
+
+    __mapper_args__ = {"polymorphic_on": "kind"}
+    __table_args__ = (
+        UniqueConstraint("kind", "external_id", name="uq_registry_record_kind_external_id"),
+        Index("ix_registry_record_kind_state_updated", "kind", "state", "updated_at"),
+        Index("ix_registry_record_owner_id", "owner_id"),
+        Index("ix_registry_record_state_updated", "state", "updated_at"),
+    )
+
+
+def _parent() -> Mapped[int]:
+    return mapped_column(ForeignKey("registry_record.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Project(Record):
+    __tablename__ = "registry_project"
+    id: Mapped[int] = _parent()
+    funding: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    activities: Mapped[str] = mapped_column(Text, default="")
+    outcomes: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    background: Mapped[str] = mapped_column(Text, default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="ongoing")
+
+    __mapper_args__ = {"polymorphic_identity": "projects", "polymorphic_load": "selectin"}
+
+
+class Opportunity(Record):
+    __tablename__ = "registry_opportunity"
+    id: Mapped[int] = _parent()
+    type: Mapped[str] = mapped_column(String(40), default="other")
+    scope: Mapped[str] = mapped_column(String(20), default="")
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    timeframe_start: Mapped[date | None] = mapped_column(Date)
+    timeframe_end: Mapped[date | None] = mapped_column(Date)
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    application_process: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[date | None] = mapped_column(Date)
+
+    __mapper_args__ = {"polymorphic_identity": "opportunities", "polymorphic_load": "selectin"}
+
+
+class Need(Record):
+    __tablename__ = "registry_need"
+    id: Mapped[int] = _parent()
+    country: Mapped[str] = mapped_column(String(2))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    desired_means: Mapped[str] = mapped_column(Text, default="")
+    measures_taken: Mapped[str] = mapped_column(Text, default="")
+
+    __mapper_args__ = {"polymorphic_identity": "needs", "polymorphic_load": "selectin"}
+
+
+class Resource(Record):
+    __tablename__ = "registry_resource"
+    id: Mapped[int] = _parent()
+    type: Mapped[str] = mapped_column(String(40), default="other")
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    publisher: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+
+    __mapper_args__ = {"polymorphic_identity": "resources", "polymorphic_load": "selectin"}
+
+
+class Report(Record):
+    __tablename__ = "registry_report"
+    id: Mapped[int] = _parent()
+    type: Mapped[str] = mapped_column(String(40), default="progress")
+    timeframe_start: Mapped[date | None] = mapped_column(Date)
+    timeframe_end: Mapped[date | None] = mapped_column(Date)
+    organization: Mapped[str] = mapped_column(String(300), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __mapper_args__ = {"polymorphic_identity": "reports", "polymorphic_load": "selectin"}
+
+
+MODELS: dict[str, type[Record]] = {
+    "projects": Project, "opportunities": Opportunity, "needs": Need,
+    "resources": Resource, "reports": Report,
+}
+
+
+class Facet(db.Model):
+    """One (name, value) a record can be found by: country, region, theme, type, status,
+    organization, year, language. Rebuilt from the record on every save."""
+
+    __tablename__ = "registry_facet"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("registry_record.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    __table_args__ = (Index("ix_registry_facet_name_value", "name", "value", "record_id"),)
+
+
+class Follow(db.Model):
+    """A member follows a thematic area or a country and hears of new opportunities."""
+
+    __tablename__ = "registry_follow"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)  # "theme" | "country"
+    value: Mapped[str] = mapped_column(String(80), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (Index("ix_registry_follow_facet_value", "facet", "value"),)

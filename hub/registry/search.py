@@ -1,0 +1,371 @@
+"""Finding records: the facet index, the full-text index and the queries over both.
+
+Full text is indexed, never `LIKE '%x%'`: on SQLite an FTS5 table `registry_record_fts`
+(porter stemming, accents removed) keyed by the record id; on PostgreSQL the column
+`registry_record.search_vector` (tsvector, weights A for the title, B for the rest) with a
+GIN index. Both are written here, in the transaction that saves the record. Text is folded
+(lower case, no accents) before indexing and querying, so both databases agree.
+
+Queries read like a search box (the language of `hub.fulltext`, shared with the forums):
+words are ANDed, "quoted phrases" stay together, `OR` between two terms offers a choice, a
+leading `-` excludes. Facet counts are one GROUP BY
+over `registry_facet` for the facets not being filtered, plus one per filtered facet
+(counted without its own filter, so a reader can widen a choice).
+
+Imports only `hub`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import force_locale
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+
+from hub import access, clock, countries, fulltext
+from hub.extensions import db
+from hub.fulltext import PG_CONFIG, TextQuery, parse_query
+from hub.models import Member
+from hub.registry import fields
+from hub.registry.kinds import KINDS
+from hub.registry.models import MODELS, Facet, Record
+
+FACETS = ("type", "status", "theme", "country", "region", "organization", "year", "language")
+MAX_YEARS = 30
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+# -- what a record is found by ---------------------------------------------------------------
+
+def date_range(record: Record) -> tuple[date | None, date | None]:
+    kind = record.kind
+    if kind == "projects":
+        start, end = record.start_date, record.end_date
+    elif kind == "opportunities":
+        start, end = record.timeframe_start, record.timeframe_end or record.deadline
+    elif kind == "resources":
+        start = end = record.published_on
+    elif kind == "reports":
+        start, end = record.timeframe_start, record.timeframe_end
+    else:  # a country's needs are dated by their last update
+        stamp = record.updated_at
+        start = end = stamp.date() if stamp else None
+    return start, end
+
+
+def organizations(record: Record) -> list[str]:
+    """The organizations a record is about: its own field when the kind has one, the
+    contacts' organizations, else its owner's."""
+    found: list[str] = []
+    own = getattr(record, "organization", None) or getattr(record, "publisher", None)
+    if own:
+        found.append(own)
+    found += [c["organization"] for c in record.contacts or [] if c.get("organization")]
+    if not found and record.owner is not None and record.owner.organization:
+        found.append(record.owner.organization)
+    return list(dict.fromkeys(o.strip()[:200] for o in found if o.strip()))
+
+
+def facet_values(record: Record) -> set[tuple[str, str]]:
+    values: set[tuple[str, str]] = set()
+    values |= {("theme", slug) for slug in record.thematic_areas or []}
+    values |= {("country", code) for code in record.countries or []}
+    declared = set(getattr(record, "regions", None) or [])
+    regions = {countries.region_of(code) for code in record.countries or []} | declared
+    values |= {("region", r) for r in regions if r}
+    if record.kind == "opportunities":
+        # Who may apply, apart from the countries named: whole regions, or everyone.
+        values |= {("open_region", r) for r in declared}
+        if not record.countries and not declared:
+            values.add(("open", "world"))
+    if getattr(record, "type", None):
+        values.add(("type", record.type))
+    if record.kind == "projects" and record.status:
+        values.add(("status", record.status))
+    if getattr(record, "language", None):
+        values.add(("language", record.language))
+    values |= {("organization", o) for o in organizations(record)}
+    start, end = date_range(record)
+    if start or end:
+        first, last = (start or end).year, (end or start).year
+        for year in range(max(first, last - MAX_YEARS), last + 1):
+            values.add(("year", str(year)))
+    return values
+
+
+def search_text(record: Record, vocab: fields.Vocabulary) -> tuple[str, str]:
+    """(title, everything else) as folded plain text for the full-text index; labels are
+    indexed in English whatever the writer's language."""
+    with force_locale("en"):
+        return _search_text(record, vocab)
+
+
+def _search_text(record: Record, vocab: fields.Vocabulary) -> tuple[str, str]:
+    kind = KINDS[record.kind]
+    parts: list[str] = []
+    for spec in kind.fields:
+        if spec.name == "title":
+            continue
+        value = fields.get(record, spec)
+        if spec.type in {"text", "longtext", "language"}:
+            parts.append(value or "")
+            if spec.type == "language" and value:
+                parts.append(fields.language_name(value))
+        elif spec.type in {"strings", "lines"}:
+            parts.extend(value)
+        elif spec.type == "choice":
+            parts.append(str(dict(spec.choices).get(value, value or "")))
+        elif spec.type in {"countries", "country"}:
+            codes = value if isinstance(value, list) else [value] if value else []
+            parts.extend(countries.country_name(c, "en") for c in codes)
+        elif spec.type == "regions":
+            parts.extend(str(countries.REGIONS.get(r, r)) for r in value)
+        elif spec.type == "themes":
+            parts.extend(vocab.theme_name(s) for s in value)
+        elif spec.type == "contacts":
+            parts.extend(" ".join(filter(None, (c.get("name"), c.get("organization"),
+                                               c.get("role")))) for c in value)
+        elif spec.type == "links":
+            parts.extend(ln.get("title", "") for ln in value)
+    if record.external_id:
+        parts.append(record.external_id)
+    return fields.fold(record.title or ""), fields.fold("\n".join(p for p in parts if p))
+
+
+def reindex(record: Record, vocab: fields.Vocabulary) -> None:
+    """Rewrite the record's facets and full-text entry (the record is flushed)."""
+    db.session.execute(delete(Facet).where(Facet.record_id == record.id))
+    rows = [{"record_id": record.id, "name": n, "value": v[:200]}
+            for n, v in sorted(facet_values(record))]
+    if rows:
+        db.session.execute(insert(Facet), rows)
+    title, body = search_text(record, vocab)
+    if _dialect() == "postgresql":
+        db.session.execute(
+            text("UPDATE registry_record SET search_vector = "
+                 f"setweight(to_tsvector('{PG_CONFIG}', :title), 'A') || "
+                 f"setweight(to_tsvector('{PG_CONFIG}', :body), 'B') WHERE id = :id"),
+            {"title": title, "body": body, "id": record.id})
+    else:
+        db.session.execute(text("DELETE FROM registry_record_fts WHERE rowid = :id"),
+                           {"id": record.id})
+        db.session.execute(
+            text("INSERT INTO registry_record_fts (rowid, title, body) "
+                 "VALUES (:id, :title, :body)"),
+            {"title": title, "body": body, "id": record.id})
+
+
+def unindex(record_id: int) -> None:
+    """Facets go with the row (ON DELETE CASCADE); the FTS5 table is not a foreign key."""
+    if _dialect() != "postgresql":
+        db.session.execute(text("DELETE FROM registry_record_fts WHERE rowid = :id"),
+                           {"id": record_id})
+
+
+# -- the query language (shared with the forums: hub.fulltext) ------------------------------
+
+_fts5 = fulltext.fts5_term
+_fts5_expr = fulltext.fts5_match
+_pg_term = fulltext.pg_term
+_pg_expr = fulltext.pg_match
+
+
+_VECTOR = literal_column("registry_record.search_vector")
+_FTS = literal_column("registry_record_fts")
+
+
+def text_hits(query: TextQuery) -> Select:
+    """(id, rank) of the records the text query finds; a smaller rank is a better hit."""
+    if _dialect() == "postgresql":
+        if query.groups:
+            tsq = _pg_expr(query.groups)
+            stmt = select(Record.id.label("id"),
+                          (-func.ts_rank_cd(_VECTOR, tsq)).label("rank")).where(
+                _VECTOR.op("@@")(tsq))
+        else:
+            stmt = select(Record.id.label("id"), literal_column("0.0").label("rank"))
+        for term in query.excluded:
+            stmt = stmt.where(~_VECTOR.op("@@")(_pg_term(term)))
+        return stmt
+    if query.groups:
+        stmt = select(literal_column("registry_record_fts.rowid").label("id"),
+                      func.bm25(_FTS, 10.0, 1.0).label("rank")).select_from(
+            text("registry_record_fts")).where(_FTS.op("MATCH")(_fts5_expr(query.groups)))
+    else:
+        stmt = select(Record.id.label("id"), literal_column("0.0").label("rank"))
+    if query.excluded:
+        banned = select(literal_column("rowid")).select_from(text("registry_record_fts")).where(
+            _FTS.op("MATCH")(" OR ".join(_fts5(t) for t in query.excluded)))
+        id_col = literal_column("registry_record_fts.rowid") if query.groups else Record.id
+        stmt = stmt.where(id_col.not_in(banned))
+    return stmt
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+@dataclass
+class Filters:
+    kind: str | None = None
+    q: str = ""
+    facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str | None = None
+    owner_id: int | None = None
+    open_only: bool = False  # opportunities whose deadline has not passed
+
+    @property
+    def text(self) -> TextQuery:
+        return parse_query(self.q)
+
+    def active(self) -> bool:
+        return bool(self.q or any(self.facets.values()) or self.date_from or self.date_to
+                    or self.state or self.owner_id or self.open_only)
+
+
+def conditions(viewer: Member | None, f: Filters, skip: str | None = None,
+               with_kind: bool = True, with_text: bool = True) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [access.readable_records(viewer, Record)]
+    if with_kind and f.kind:
+        conds.append(Record.kind == f.kind)
+    if f.state:
+        conds.append(Record.state == f.state)
+    if f.owner_id is not None:
+        conds.append(Record.owner_id == f.owner_id)
+    for name, values in f.facets.items():
+        if name == skip or not values:
+            continue
+        if name in {"country", "region"} and f.kind in {None, "opportunities"}:
+            conds.append(open_to(name, values))
+        else:
+            conds.append(any_facet(name, values))
+    if f.date_from:
+        conds.append(func.coalesce(Record.ends_on, Record.starts_on) >= f.date_from)
+    if f.date_to:
+        conds.append(func.coalesce(Record.starts_on, Record.ends_on) <= f.date_to)
+    if f.open_only:
+        deadline = MODELS["opportunities"].deadline
+        today = clock.now().date()
+        conds.append(Record.kind == "opportunities")
+        conds.append(Record.id.in_(select(MODELS["opportunities"].id).where(
+            or_(deadline.is_(None), deadline >= today))))
+    query = f.text
+    if query and with_text:
+        conds.append(Record.id.in_(select(text_hits(query).subquery().c.id)))
+    return conds
+
+
+def _ids(viewer: Member | None, f: Filters, skip: str | None = None,
+         with_kind: bool = True) -> Select:
+    return select(Record.id).where(*conditions(viewer, f, skip, with_kind))
+
+
+def count(viewer: Member | None, f: Filters) -> int:
+    return db.session.scalar(select(func.count()).select_from(_ids(viewer, f).subquery())) or 0
+
+
+def facet_counts(viewer: Member | None, f: Filters) -> dict[str, list[tuple[str, int]]]:
+    """{facet: [(value, count), ...]} by count, for the records the filters find."""
+    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    selected = [n for n in FACETS if f.facets.get(n)]
+    plain = [n for n in FACETS if n not in selected]
+    queries = [(plain, _ids(viewer, f))] + [([n], _ids(viewer, f, skip=n)) for n in selected]
+    for names, ids in queries:
+        rows = db.session.execute(
+            select(Facet.name, Facet.value, func.count())
+            .where(Facet.record_id.in_(ids), Facet.name.in_(names))
+            .group_by(Facet.name, Facet.value)
+        )
+        for name, value, n in rows:
+            counts[name].append((value, n))
+    for name in selected:  # a chosen value stays in view (to be removed) even at 0
+        found = {value for value, _n in counts[name]}
+        counts[name] += [(value, 0) for value in f.facets[name] if value not in found]
+    for name in counts:
+        if name == "year":
+            counts[name].sort(key=lambda item: item[0], reverse=True)
+        else:
+            counts[name].sort(key=lambda item: (-item[1], item[0]))
+    return counts
+
+
+def kind_counts(viewer: Member | None, f: Filters) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Record.kind, func.count()).where(*conditions(viewer, f, with_kind=False))
+        .group_by(Record.kind))
+    return {kind: n for kind, n in rows}
+
+
+SORTS = ("relevance", "updated", "title", "date", "deadline")
+
+
+def _ordered(viewer: Member | None, f: Filters, sort: str, stmt: Select) -> Select:
+    """`stmt` (a select of records or ids) filtered and put in the order asked for."""
+    query = f.text
+    if not sort:
+        sort = "relevance" if query.groups else "updated"
+    if sort == "relevance" and query.groups:
+        hits = text_hits(query).cte("hits")
+        if _dialect() == "postgresql":
+            # Without MATERIALIZED the planner may walk every record in update order.
+            hits = hits.prefix_with("MATERIALIZED")
+        stmt = stmt.join(hits, hits.c.id == Record.id).where(
+            *conditions(viewer, f, with_text=False))
+        return stmt.order_by(hits.c.rank, Record.id.desc())
+    stmt = stmt.where(*conditions(viewer, f))
+    if sort == "title":
+        return stmt.order_by(func.lower(Record.title), Record.id)
+    if sort == "date":
+        return stmt.order_by(func.coalesce(Record.starts_on, Record.ends_on).desc().nulls_last(),
+                             Record.id.desc())
+    if sort == "deadline" and f.kind == "opportunities":
+        deadline = MODELS["opportunities"].deadline
+        return stmt.order_by(deadline.is_(None), deadline, Record.id.desc())
+    return stmt.order_by(Record.updated_at.desc(), Record.id.desc())
+
+
+def results(viewer: Member | None, f: Filters, sort: str = "", offset: int = 0,
+            limit: int = 20) -> list[Record]:
+    """A page of the records the filters find, in order."""
+    from sqlalchemy.orm import selectinload
+
+    model = MODELS[f.kind] if f.kind else Record
+    stmt = _ordered(viewer, f, sort, select(model).options(selectinload(Record.owner)))
+    return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def result_ids(viewer: Member | None, f: Filters, sort: str = "") -> list[int]:
+    """The ids of every record the filters find, in order (for exports)."""
+    return list(db.session.scalars(_ordered(viewer, f, sort, select(Record.id))))
+
+
+def open_to(name: str, values: Iterable[str]) -> ColumnElement[bool]:
+    """Records in these countries (or regions); and the opportunities open to them: those
+    for their whole UN region and those for every country."""
+    values = list(values)
+    regions = values if name == "region" else sorted(
+        {r for r in (countries.region_of(c) for c in values) if r})
+    return or_(any_facet(name, values), any_facet("open_region", regions),
+               any_facet("open", ["world"]))
+
+
+def any_facet(name: str, values: Iterable[str]) -> ColumnElement[bool]:
+    """Records with at least one of these facet values."""
+    return exists().where(Facet.record_id == Record.id, Facet.name == name,
+                          Facet.value.in_(list(values)))

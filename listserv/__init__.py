@@ -1,0 +1,80 @@
+"""Every board a mailing list: outbound list mail (outbox, worker, digests), the inbound
+gateway and bounces, and moderation by email (held posts mailed to the board's
+moderators, who answer "approve" or "reject <reason>"). Imports `hub` and `forums`,
+never `conferences`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from flask import Flask, current_app
+
+DEFAULTS: dict[str, Any] = {
+    "HUB_LIST_MAX_BYTES": 10 * 1024 * 1024,  # larger posts get a notice; 2x is refused
+    "HUB_LIST_CHUNK": 500,  # deliveries per worker job
+    "HUB_LIST_NOTICES_PER_DAY": 10,  # refusals and command replies to one address
+    "HUB_LIST_TICK_SECONDS": 30,  # how often the worker looks for digests and stuck mail
+    "HUB_BOUNCE_THRESHOLD": 5.0,
+    "HUB_BOUNCE_STALE_DAYS": 7,
+    "HUB_DIGEST_HOUR": 6,  # digests go out from this hour, in each member's time zone
+    "HUB_GATEWAY_THREADS": 8,
+    # Several `hub gateway` processes on the same ports (SO_REUSEPORT). Off by default so
+    # that a second hub on the same machine fails loudly instead of sharing the traffic.
+    "HUB_GATEWAY_SHARED_PORTS": False,
+}
+
+
+def _from_environment(key: str, default: Any) -> Any:
+    """An operator's setting (same name in the environment), of the default's type."""
+    raw = os.environ.get(key, "").strip()
+    if not raw:
+        return default
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    try:
+        return type(default)(raw)
+    except ValueError:
+        return default
+
+
+def periodic() -> None:
+    """Each worker round: at most every HUB_LIST_TICK_SECONDS, digests and the sweep
+    of received mail whose processing was cut short."""
+    from listserv import digests, inbound
+
+    state = current_app.extensions.setdefault("listserv_tick", {"at": 0.0})
+    now = time.monotonic()
+    if now - state["at"] < float(current_app.config["HUB_LIST_TICK_SECONDS"]):
+        return
+    state["at"] = now
+    inbound.sweep()
+    digests.send_due()
+
+
+def init_app(app: Flask) -> None:
+    """Register the listserv's blueprints, job handlers and event listeners."""
+    from hub import events
+    from listserv import (
+        cli,
+        gateway,
+        inbound,
+        models,  # noqa: F401  (the tables, for migrations)
+        moderation,
+        services,
+        views,
+    )
+
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, _from_environment(key, value))
+    # flufl.bounce logs every detector it tries at INFO: seventeen lines per bounce.
+    logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
+    events.post_pending.connect(services.on_post_pending)
+    events.post_pending.connect(inbound.on_post_pending)
+    events.post_pending.connect(moderation.on_post_pending)  # held: tell the moderators
+    views.init_app(app)
+    cli.init_app(app)
+    app.extensions["hub_services"]["gateway"] = gateway.service
+    app.extensions["hub_periodic"].append(periodic)

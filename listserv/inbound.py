@@ -1,0 +1,465 @@
+"""Received mail, from the socket to the post: store, de-duplicate, judge, apply.
+
+`receive()` stores the raw message and commits *before* the gateway acknowledges it, so
+an accepted message is never lost; the `dedupe_key` (Message-ID + recipient) makes the
+second copy of a message a no-op, across processes. `process()` runs the rule pipeline
+(`listserv.rules`) and applies the verdict: a post through the forums' posting service
+(the one path: access, rendering, events, live updates), a bounce score, a command, a
+refusal notice, a moderator's decision on a held post (through the forums' own
+`approve_post` / `reject_post`), or quarantine for the Secretariat. A message whose
+processing was cut short (a process died) is picked up again by `sweep()`. `check()` is
+the dry run.
+
+Imports `hub`, `forums` and `listserv`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+
+from forums import services as forums
+from forums.models import Board, Post, Topic
+from hub import clock
+from hub.errors import Conflict, HubError
+from hub.extensions import db
+from listserv import addresses, bounces, commands, links, mime, moderation, notices, rules
+from listserv.models import InboundMessage
+
+log = logging.getLogger(__name__)
+
+STALE = timedelta(minutes=5)  # a message "processing" this long was abandoned
+MAX_ATTEMPTS = 5
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+
+# Final statuses by verdict action.
+_STATUS = {rules.DISCARD: "discarded", rules.REJECT: "rejected", rules.BOUNCE: "bounce",
+           rules.COMMAND: "command", rules.QUARANTINE: "quarantined",
+           rules.MODERATE: "moderated"}
+# Answers to moderators (confirmations and refusals) per hour: one per held post is normal.
+MODERATION_NOTICES_PER_HOUR = 30
+
+
+class UnknownRecipient(Exception):
+    pass
+
+
+def known_recipient(address: str) -> bool:
+    """Whether RCPT TO may name this address: the no-reply address or a board's."""
+    parsed = addresses.parse(address)
+    if parsed is None:
+        return False
+    if parsed.kind == "noreply":
+        return True
+    return db.session.scalar(db.select(Board.id).where(Board.slug == parsed.slug)) is not None
+
+
+def _header_block(raw: bytes) -> bytes:
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    return raw if end < 0 else raw[:end]
+
+
+def raw_message_id(raw: bytes) -> str:
+    match = _MESSAGE_ID.search(_header_block(raw))
+    if match is None:
+        return ""
+    ids = mime.message_ids(match.group(1).decode("ascii", "replace"))
+    return ids[0][:998] if ids else ""
+
+
+def dedupe_key(raw: bytes, recipient: str) -> str:
+    message_id = raw_message_id(raw)
+    basis = message_id.lower().encode() if message_id else hashlib.sha256(raw).digest()
+    return hashlib.sha256(basis + b"\0" + recipient.lower().encode()).hexdigest()
+
+
+def _envelope(mail_from: str) -> str:
+    value = (mail_from or "").strip()
+    return "" if value in {"", "<>"} else value.strip("<>").lower()
+
+
+def receive(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundMessage | None:
+    """Store one message for one recipient and claim it for processing (committed).
+
+    Returns None for a duplicate: an earlier copy was stored (and is processed, or being
+    processed). Raises UnknownRecipient for an address that names no list.
+    """
+    recipient = recipient.strip().strip("<>").lower()
+    if not known_recipient(recipient):
+        raise UnknownRecipient(recipient)
+    key = dedupe_key(raw, recipient)
+    now = clock.now()
+    msg_headers = mime.parse(_header_block(raw) + b"\r\n\r\n")
+    senders = mime.addresses(msg_headers, "From")
+    row = InboundMessage(
+        dedupe_key=key, message_id=raw_message_id(raw), recipient=recipient[:320],
+        mail_from=_envelope(mail_from)[:320], from_address=(senders[0][1] if senders else "")[:320],
+        subject=mime.header_text(msg_headers, "Subject")[:2000], size=len(raw), raw=raw,
+        channel=channel, status="processing", locked_at=now, attempts=1, received_at=now)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same message to the same address, stored before
+        db.session.rollback()
+        return None
+    return row
+
+
+def ingest(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundMessage | None:
+    """Receive and process one message; what the gateway and `hub gateway ingest` call."""
+    row = receive(raw, recipient, mail_from, channel)
+    if row is not None:
+        process(row, build_mail(raw, recipient.strip().strip("<>").lower(), mail_from))
+    return row
+
+
+def build_mail(row_or_raw: InboundMessage | bytes, recipient: str = "", mail_from: str = "",
+               dry_run: bool = False) -> rules.Mail:
+    if isinstance(row_or_raw, InboundMessage):
+        raw, recipient, mail_from = row_or_raw.raw, row_or_raw.recipient, row_or_raw.mail_from
+    else:
+        raw = row_or_raw
+    return rules.Mail(raw=raw, rcpt=recipient, envelope_from=_envelope(mail_from),
+                      msg=mime.parse(raw), dry_run=dry_run)
+
+
+def process(row: InboundMessage, mail: rules.Mail | None = None) -> str:
+    """Judge a stored message and apply the verdict; returns the row's final status."""
+    row_id = row.id
+    try:
+        mail = mail or build_mail(row)
+        verdict = rules.run(mail)
+        _apply(row, mail, verdict)
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("inbound message %s could not be processed", row_id)
+        row = db.session.get(InboundMessage, row_id)
+        if row is None:
+            return "gone"
+        _finish(row, "quarantined", "error", f"Processing failed: {type(exc).__name__}: {exc}")
+        db.session.commit()
+    return row.status
+
+
+def _finish(row: InboundMessage, status: str, rule: str, reason: str) -> None:
+    row.status = status
+    row.rule = rule
+    row.reason = reason[:4000]
+    row.processed_at = clock.now()
+    row.locked_at = None
+
+
+def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
+    row.board_id = mail.board.id if mail.board else None
+    row.member_id = mail.member.id if mail.member else None
+    row.topic_id = mail.topic.id if mail.topic else None
+    if mail.held is not None:  # a moderator's reply names the held post it decides
+        row.post_id = mail.held.id
+    action = verdict.action
+    if action == rules.ACCEPT:
+        _post(row, mail, verdict)
+        return
+    if action == rules.MODERATE:
+        _moderate(row, mail, verdict)
+        return
+    if action == rules.BOUNCE:
+        for member, kind in mail.bounced:
+            bounces.record(member, kind, verdict.reason, inbound_id=row.id)
+    elif action == rules.COMMAND:
+        outcomes = commands.run(row, mail)
+        verdict = rules.Verdict(action, verdict.rule, "; ".join(
+            f"{o.command}: {o.result}" for o in outcomes) or verdict.reason, verdict.code)
+    elif action == rules.REJECT and verdict.notify and verdict.rule == "moderation":
+        _moderation_notice(row, mail, done=False, outcome=verdict.reason)
+    elif action == rules.REJECT and verdict.notify:
+        notices.send(row, mail, "listserv_refusal", rule=verdict.rule, reason=verdict.reason,
+                     code=verdict.code)
+    if action in {rules.DISCARD, rules.QUARANTINE}:
+        log.info("inbound %s %s by %s: %s", row.id, _STATUS[action], verdict.rule,
+                 verdict.reason)
+    _finish(row, _STATUS[action], verdict.rule, verdict.reason)
+    db.session.commit()
+
+
+def _uploads(mail: rules.Mail) -> tuple[list[forums.Upload], list[str]]:
+    """The attachments the board accepts, and a line for each one left out: a file of a
+    refused type should not cost the member their whole reply."""
+    assert mail.body is not None
+    limit = int(current_app.config.get("HUB_ATTACHMENT_MAX_COUNT", 5))
+    kept: list[forums.Upload] = []
+    dropped: list[str] = []
+    for item in mail.body.attachments:
+        upload = forums.Upload(filename=item.filename, content_type=item.content_type,
+                               data=item.data)
+        try:
+            forums.check_upload(upload)
+        except HubError as exc:
+            dropped.append(exc.message)
+            continue
+        if len(kept) >= limit:
+            dropped.append(item.filename)
+            continue
+        kept.append(upload)
+    return kept, dropped
+
+
+def _post(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
+    """Through the forums' one posting path; the row's new status commits with the post."""
+    message_id = mail.message_id or None
+    if message_id:
+        existing = db.session.scalar(db.select(Post).where(Post.message_id == message_id))
+        if existing is not None:
+            topic = db.session.get(Topic, existing.topic_id)
+            if topic is not None and mail.board is not None and topic.board_id == mail.board.id:
+                row.post_id = existing.id
+                _finish(row, "discarded", "duplicate",
+                        "This message was posted already (same Message-ID).")
+                db.session.commit()
+                return
+            message_id = None  # cross-posted to a second list: this copy gets our own id
+    row_id = row.id
+    uploads, dropped = _uploads(mail)
+    text = mail.text
+    if dropped:
+        with force_locale(mail.language):
+            text += "\n\n" + _("(Files not attached: %(files)s)", files="; ".join(dropped))
+    _finish(row, "posted", verdict.rule, verdict.reason)  # commits with the post
+    posting = _posting.set(row)
+    try:
+        if mail.topic is not None:
+            post = forums.create_reply(mail.member, mail.topic, text, parent=mail.parent,
+                                       source="email", message_id=message_id,
+                                       attachments=uploads, elided=mail.elided)
+        else:
+            post = forums.create_topic(mail.member, mail.board, mail.title, text,
+                                       source="email", message_id=message_id,
+                                       attachments=uploads, elided=mail.elided)
+    except forums.TooFast as exc:
+        _defer(row_id, exc.message)
+        return
+    except Conflict as exc:
+        _refused(row_id, mail, "duplicate" if exc.code == "duplicate" else "post",
+                 exc.message, notify=exc.code != "duplicate")
+        return
+    except HubError as exc:
+        _refused(row_id, mail, "post", exc.message, notify=True)
+        return
+    finally:
+        _posting.reset(posting)
+    log.debug("inbound %s became post %s", row_id, post.id)
+
+
+def _moderation_notice(row: InboundMessage, mail: rules.Mail, *, done: bool,
+                       outcome: str, post_url: str = "") -> None:
+    """The answer to a moderator's reply: what was done, or why nothing was. A
+    confirmation is not held back by the limits on notices: the token is the
+    moderator's own and each post can be decided once."""
+    notices.send(row, mail, "listserv_moderation", rule="moderation",
+                 per_rule=MODERATION_NOTICES_PER_HOUR, limited=not done, done=done,
+                 outcome=outcome, topic=mail.topic.title if mail.topic else "",
+                 post_url=post_url, queue_url=moderation.queue_url())
+
+
+def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
+    """Carry out "approve" / "reject <reason>" through the forums' services, which check
+    access again, write the audit log and tell the author; the log row and the
+    confirmation commit with the decision (or neither does)."""
+    post, decision, moderator = mail.held, mail.decision, mail.member
+    assert post is not None and decision is not None and moderator is not None
+    row_id, post_id = row.id, post.id
+    row.post_id = post_id
+    author = post.author.name if post.author is not None else ""
+    topic = mail.topic.title if mail.topic is not None else ""
+    with force_locale(mail.language):
+        if decision.verb == moderation.APPROVE:
+            done = _("You approved the post by %(author)s in “%(topic)s”; it is published "
+                     "and goes out to the list.", author=author, topic=topic)
+            reason = f"Post {post_id} approved by {moderator.email}."
+        else:
+            done = _("You rejected the post by %(author)s in “%(topic)s”. We emailed them "
+                     "your reason: %(reason)s", author=author, topic=topic,
+                     reason=decision.reason)
+            reason = f"Post {post_id} rejected by {moderator.email}: {decision.reason}"
+    _finish(row, "moderated", verdict.rule, reason)  # commits with the decision
+    try:
+        if decision.verb == moderation.APPROVE:
+            _moderation_notice(row, mail, done=True, outcome=done,
+                               post_url=links.post_url(post, mail.topic))
+            forums.approve_post(moderator, post)
+        else:
+            _moderation_notice(row, mail, done=True, outcome=done)
+            forums.reject_post(moderator, post, decision.reason)
+    except HubError as exc:
+        db.session.rollback()
+        row = db.session.get(InboundMessage, row_id)
+        with force_locale(mail.language):
+            if exc.code == "not_held":  # decided on the web a moment ago
+                why = moderation.what_happened(db.session.get(Post, post_id))
+            elif exc.code == "not_moderator":
+                why = moderation.not_moderator(mail.board)
+            else:
+                why = exc.message
+        _moderation_notice(row, mail, done=False, outcome=why)
+        _finish(row, "rejected", "moderation", why)
+        db.session.commit()
+        return
+    log.info("inbound %s: %s", row_id, reason)
+
+
+# The message being posted in this thread, for the listener below.
+_posting: ContextVar[InboundMessage | None] = ContextVar("listserv_posting", default=None)
+
+
+def on_post_pending(_sender: Any, event: Any, **_: Any) -> None:
+    """Inside the posting transaction: the received message records its post, so the
+    post and "posted" commit together (or neither does)."""
+    row = _posting.get()
+    if row is None or event.source != "email":
+        return
+    row.post_id, row.topic_id = event.post_id, event.topic_id
+    if event.status == "held":
+        row.status = "held"
+        row.reason = "Held for the moderators of the board."
+
+
+def _refused(row_id: int, mail: rules.Mail, rule: str, reason: str, notify: bool) -> None:
+    db.session.rollback()
+    row = db.session.get(InboundMessage, row_id)
+    status = "discarded" if rule == "duplicate" else "rejected"
+    if notify:
+        notices.send(row, mail, "listserv_refusal", rule=rule, reason=reason, code=rule)
+    _finish(row, status, rule, reason)
+    db.session.commit()
+
+
+def _defer(row_id: int, reason: str) -> None:
+    """Posting too fast: try again later rather than lose the message."""
+    db.session.rollback()
+    row = db.session.get(InboundMessage, row_id)
+    row.status = "received"
+    row.reason = reason
+    row.locked_at = clock.now()
+    db.session.commit()
+
+
+def sweep(limit: int = 50) -> int:
+    """Process messages that were stored but never finished (a process died, or
+    posting was deferred); the worker calls this every round."""
+    now = clock.now()
+    stale = now - STALE
+    candidates = list(db.session.scalars(
+        db.select(InboundMessage.id).where(
+            InboundMessage.status.in_(["received", "processing"]),
+            or_(InboundMessage.locked_at.is_(None), InboundMessage.locked_at < stale),
+        ).order_by(InboundMessage.id).limit(limit)))
+    done = 0
+    for row_id in candidates:
+        claimed = db.session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == row_id,
+                   InboundMessage.status.in_(["received", "processing"]),
+                   or_(InboundMessage.locked_at.is_(None), InboundMessage.locked_at < stale))
+            .values(status="processing", locked_at=now, attempts=InboundMessage.attempts + 1)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        row = db.session.get(InboundMessage, row_id)
+        if row.attempts > MAX_ATTEMPTS:
+            _finish(row, "quarantined", "error", f"Gave up after {MAX_ATTEMPTS} attempts.")
+            db.session.commit()
+            continue
+        process(row)
+        done += 1
+    return done
+
+
+def reprocess(row: InboundMessage) -> str:
+    """The Secretariat's retry of a quarantined (or refused) message."""
+    if row.status in {"posted", "held"}:
+        raise Conflict(_("This message was posted already."))
+    if row.status == "moderated":
+        raise Conflict(_("This moderator's decision was carried out already."))
+    row.status = "processing"
+    row.locked_at = clock.now()
+    row.attempts += 1
+    row.post_id = None
+    db.session.commit()
+    return process(row)
+
+
+def drop(row: InboundMessage) -> None:
+    _finish(row, "dropped", row.rule or "secretariat", row.reason)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    file: str
+    verdict: str
+    reason: str
+    board: str | None
+    topic_id: int | None
+    body: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "verdict": self.verdict, "reason": self.reason,
+                "board": self.board, "topic_id": self.topic_id, "body": self.body}
+
+
+def check(raw: bytes, name: str, recipient: str | None = None) -> CheckResult:
+    """The dry run: what the pipeline would decide; nothing stored, nothing sent."""
+    msg = mime.parse(raw)
+    rcpt = recipient or _guess_recipient(msg)
+    if not rcpt or not known_recipient(rcpt):
+        return CheckResult(name, "reject", f"Unknown recipient {rcpt or '(none)'}: the "
+                           "gateway would refuse it at RCPT (550).", None, None, None)
+    # A saved file has no envelope: Return-Path when the MTA added one, else From.
+    if msg.get("Return-Path") is not None:
+        envelope = mime.header_text(msg, "Return-Path")
+    else:
+        senders = mime.addresses(msg, "From")
+        envelope = senders[0][1] if senders else ""
+    mail = build_mail(raw, rcpt, envelope, dry_run=True)
+    try:
+        verdict = rules.run(mail)
+        seen = db.session.scalar(db.select(InboundMessage.id).where(
+            InboundMessage.dedupe_key == dedupe_key(raw, rcpt.lower())))
+        if seen is not None:
+            verdict = rules.Verdict(rules.DISCARD, "duplicate",
+                                    "This message was received already (same Message-ID).")
+        elif verdict.action == rules.ACCEPT and mail.message_id and db.session.scalar(
+                db.select(Post.id).where(Post.message_id == mail.message_id)):
+            verdict = rules.Verdict(rules.DISCARD, "duplicate",
+                                    "This message was posted already (same Message-ID).")
+    finally:
+        db.session.rollback()
+    posted = verdict.action == rules.ACCEPT
+    decided = verdict.action == rules.MODERATE
+    return CheckResult(
+        file=name, verdict=verdict.action, reason=verdict.reason,
+        board=mail.board.slug if mail.board else None,
+        topic_id=mail.topic.id if ((posted or decided) and mail.topic) else None,
+        body=mail.text if posted else None)
+
+
+def _guess_recipient(msg: Any) -> str:
+    dom = "@" + current_app.config["HUB_MAIL_DOMAIN"].lower()
+    for header in ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc"):
+        for _name, addr in mime.addresses(msg, header):
+            if addr.endswith(dom):
+                return addr
+    return ""

@@ -1,0 +1,84 @@
+"""Telling a sender what became of their mail: refusals and command replies.
+
+One clear notice in the member's language, marked `Auto-Submitted: auto-replied`, never
+to the null sender `<>` or to mail that was itself generated automatically, and rate
+limited per address (so a forged sender or a loop cannot turn the hub into a mail
+cannon). The log of received mail records when a notice went out. Imports `hub`,
+`forums` and `listserv`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func
+
+from hub import clock
+from hub.extensions import db
+from hub.mailer import send_mail
+from hub.services import member_by_email
+from listserv import addresses, links
+from listserv.models import InboundMessage
+from listserv.rules import Mail
+
+PER_RULE_PER_HOUR = 1  # the same kind of refusal, to the same address
+PER_DAY = 10  # all notices and command replies to one address
+
+
+def _auto_generated(mail: Mail) -> bool:
+    auto = str(mail.msg.get("Auto-Submitted", "") or "").strip().lower()
+    precedence = str(mail.msg.get("Precedence", "") or "").strip().lower()
+    return (auto not in {"", "no"}) or precedence in {"bulk", "junk", "list", "auto_reply"}
+
+
+def recipient_for(mail: Mail) -> str | None:
+    """Where a notice may go: the From address, unless the mail forbids answering."""
+    if mail.envelope_from == "" or _auto_generated(mail):
+        return None
+    to = mail.from_address or mail.envelope_from
+    if not to or "@" not in to:
+        return None
+    return to.lower()
+
+
+def allowed(to: str, rule: str, *, per_rule: int = PER_RULE_PER_HOUR) -> bool:
+    now = clock.now()
+    base = db.select(func.count(InboundMessage.id)).where(
+        InboundMessage.from_address == to, InboundMessage.notice_sent_at.is_not(None))
+    today = db.session.scalar(base.where(InboundMessage.notice_sent_at > now - timedelta(days=1)))
+    if today >= int(current_app.config.get("HUB_LIST_NOTICES_PER_DAY", PER_DAY)):
+        return False
+    this_hour = db.session.scalar(base.where(
+        InboundMessage.rule == rule, InboundMessage.notice_sent_at > now - timedelta(hours=1)))
+    return this_hour < per_rule
+
+
+def reply_headers(mail: Mail) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if mail.message_id:
+        headers["In-Reply-To"] = mail.message_id
+        headers["References"] = mail.message_id
+    return headers
+
+
+def send(inbound: InboundMessage, mail: Mail, template: str, *, rule: str,
+         per_rule: int = PER_RULE_PER_HOUR, limited: bool = True, **context: Any) -> bool:
+    """Queue one notice answering `mail` (in the current transaction), if allowed.
+    `limited=False` skips the rate limits (never the rule against answering automatic
+    mail): for answers that authenticated mail earns once, like a moderator's
+    confirmation."""
+    to = recipient_for(mail)
+    if to is None or (limited and not allowed(to, rule, per_rule=per_rule)):
+        return False
+    member = mail.member or member_by_email(to)
+    language = (member.language if member else None) or "en"
+    board = mail.board
+    extra = {"list_address": addresses.list_address(board.slug),
+             "board_url": links.board_url(board)} if board is not None else {}
+    send_mail(to, template, language=language, name=member.name if member else "",
+              headers=reply_headers(mail), member=member, subject=mail.subject,
+              board=board, **{**extra, **context})
+    inbound.notice_sent_at = clock.now()
+    return True

@@ -1,0 +1,45 @@
+"""hub.markup: the one place Markdown becomes HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub import markup
+
+XSS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    '<a href="javascript:alert(1)">x</a>',
+    "<iframe src='https://evil.example'></iframe>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<svg onload=alert(1)>",
+    '<p onclick="alert(1)">hi</p>',
+    "<object data='x'></object>",
+]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_xss_payloads_are_neutralised(payload):
+    html = markup.render(payload)
+    lowered = html.lower()
+    for bad in ("<script", "onerror", "javascript:", "<iframe", "onload", "onclick",
+                "<object", "style="):
+        assert bad not in lowered, html
+
+
+def test_markdown_features_survive():
+    html = markup.render("**bold** and `code`\n\n> quoted\n\n- a\n- b\n\n```\nx < y\n```")
+    assert "<strong>bold</strong>" in html and "<code>code</code>" in html
+    assert "<blockquote>" in html and "<li>a</li>" in html and "x &lt; y" in html
+
+
+def test_links_get_nofollow_ugc_noopener():
+    html = markup.render("See https://bch.cbd.int and [the protocol](https://www.cbd.int/).")
+    assert html.count('rel="nofollow ugc noopener"') == 2
+    assert 'href="https://bch.cbd.int"' in html
+
+
+def test_plain_text_is_escaped():
+    html = str(markup.render_plain("a <b>bold</b> claim\n\nsecond"))
+    assert "<b>" not in html and "&lt;b&gt;" in html and html.count("<p>") == 2

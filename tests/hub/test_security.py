@@ -1,0 +1,124 @@
+"""CSRF on every form, security headers, rate limits, redirects and header injection."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.mailer import HeaderInjection, send_mail
+from hub.models import Role
+from hub.security import safe_next
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_every_form_post_without_a_csrf_token_is_refused(app, client, make_member, auth):
+    """Walk the URL map: every non-API route that accepts POST refuses a token-less post."""
+    member = make_member(role=Role.SECRETARIAT)
+    # Sign in the honest way first: the login form carries its token.
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/login", data={"email": member.email, "password":
+                                       "correct horse battery",
+                                       "csrf_token": token}).status_code == 302
+    # RFC 8058 one-click unsubscribe is posted by mail clients, without a session or a
+    # form: its signed token is what protects it.
+    exempt = {"/lists/unsubscribe/<token>"}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if ("POST" not in (rule.methods or ()) or rule.rule.startswith("/api/")
+                or rule.rule in exempt):
+            continue
+        values = {}
+        for arg, converter in rule._converters.items():
+            items = sorted(getattr(converter, "items", ()))
+            values[arg] = items[0] if items else 1
+        url = rule.build(values, append_unknown=False)[1]
+        response = client.post(url, data={"email": "x@example.org"})
+        assert response.status_code == 400, f"{rule.rule} accepted a post without CSRF"
+        checked += 1
+    assert checked >= 15
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/", "/login", "/does-not-exist", "/api/v1/me"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script(client, make_member, auth):
+    auth.login(make_member(role=Role.SECRETARIAT))
+    for path in ("/", "/account/", "/members/", "/secretariat/", "/apply"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>" not in page and " onclick=" not in page and "style=" not in page
+
+
+@pytest.mark.config(HUB_BASE_URL="https://hub.example.org")
+def test_session_cookie_is_secure_httponly_and_samesite_over_https(client, make_member):
+    member = make_member()
+    response = client.post("/login", data={"email": member.email,
+                                           "password": "correct horse battery"},
+                           base_url="https://hub.example.org")
+    cookie = next(v for k, v in response.headers.items()
+                  if k == "Set-Cookie" and v.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.config(HUB_RATELIMIT_LOGIN="3 per minute")
+def test_login_is_rate_limited(client):
+    codes = [client.post("/login", data={"email": "a@example.org", "password": "x" * 12})
+             .status_code for _ in range(4)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+@pytest.mark.config(HUB_RATELIMIT_REGISTER="2 per minute")
+def test_registration_is_rate_limited(client):
+    codes = [client.post("/apply", data={"email": "bad"}).status_code for _ in range(3)]
+    assert codes[2] == 429
+
+
+@pytest.mark.config(HUB_RATELIMIT_RESET="2 per minute")
+def test_password_reset_is_rate_limited(client):
+    codes = [client.post("/forgot", data={"email": "a@example.org"}).status_code
+             for _ in range(3)]
+    assert codes == [302, 302, 429]
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/members/", "/members/"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+    (None, "/"),
+])
+def test_safe_next(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_login_does_not_redirect_off_site(client, make_member):
+    member = make_member()
+    response = client.post("/login?next=https://evil.example/",
+                           data={"email": member.email, "password": "correct horse battery"})
+    assert response.location == "/"
+
+
+def test_mail_headers_with_line_breaks_are_refused(app):
+    with pytest.raises(HeaderInjection):
+        send_mail("victim@example.org\r\nBcc: everyone@example.org", "approved",
+                  member=None, url="x")
+    with pytest.raises(HeaderInjection):
+        send_mail("a@example.org", "approved", name="Eve\nBcc: x@example.org",
+                  member=None, url="x")
+
+
+def test_pages_are_light(client, make_member, auth):
+    """Under 100 KB before images, for people on slow connections."""
+    for path in ("/", "/apply", "/login"):
+        assert len(client.get(path).data) < 100_000, path
+    auth.login(make_member(role="secretariat"))
+    for path in ("/account/", "/members/", "/secretariat/", "/secretariat/areas"):
+        assert len(client.get(path).data) < 100_000, path
