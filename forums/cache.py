@@ -1,6 +1,12 @@
-"""Rendered topic pages for readers who are not signed in, kept in memory for a short
-while: most readers of public boards are not signed in, and their pages are the same for
-all of them (same language and time zone).
+"""Rendered topic pages, kept in memory for a short while.
+
+Readers who are not signed in get the same page (for the same language and time zone):
+it is kept whole. Members' pages differ in a few places only (their name, the form
+token, which posts are theirs or new to them, their watch setting), so a member's page
+is kept once for every member who sees the same posts and the same tools (same language,
+time zone, moderator or not, same answer to "may I reply?") with marks in those places
+(`hub.personal`), and filled in for each request. A member with held or rejected posts
+of their own in the topic sees posts others do not: their page is rendered for them.
 
 A cached page is keyed by the topic's `revision`, which moves on after every change
 readers would see (the listeners below, after commit, in whichever process made it), so
@@ -8,7 +14,6 @@ the topic row the page loads anyway says whether a copy is current: no extra que
 right across processes. Access is still decided on every request, before the cache is
 looked at. What the revision does not follow (a member changing their name, a board
 renamed) is at most HUB_FORUM_PAGE_CACHE seconds old (0 switches the cache off).
-Members' pages are always rendered for them.
 
 Imports `hub` and `forums`.
 """
@@ -19,6 +24,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, request, session
@@ -36,12 +42,12 @@ log = logging.getLogger(__name__)
 class PageCache:
     """A small LRU of rendered pages with a time to live, shared by a process's threads."""
 
-    def __init__(self, size: int = 256, ttl: float = 60) -> None:
+    def __init__(self, size: int = 512, ttl: float = 60) -> None:
         self.size, self.ttl = size, ttl
-        self._pages: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
             found = self._pages.get(key)
             if found is None:
@@ -52,23 +58,48 @@ class PageCache:
             self._pages.move_to_end(key)
             return found[1]
 
-    def put(self, key: tuple, page: str) -> None:
+    def put(self, key: tuple, page: Any) -> None:
         with self._lock:
-            self._pages[key] = (time.monotonic() + self.ttl, page.encode())
+            self._pages[key] = (time.monotonic() + self.ttl, page)
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
 
 
 def topic_key(topic: Topic) -> tuple | None:
-    """The key of this request's topic page, or None when it must be rendered for the
-    reader (signed in, or a message waiting to be shown)."""
-    if not current_app.config.get("HUB_FORUM_PAGE_CACHE") or current_user.is_authenticated:
+    """The key of this request's topic page for a reader who is not signed in, or None
+    when it must be rendered for them (a member, or a message waiting to be shown)."""
+    if current_user.is_authenticated or not _usable():
         return None
-    if session.get("_flashes"):
+    return _page_key(topic)
+
+
+def member_key(topic: Topic, moderator: bool, reply: Any, hidden_posts: bool) -> tuple | None:
+    """The key of the page kept for every member who reads `topic` as this one does, or
+    None when it must be rendered for them alone."""
+    if hidden_posts or not _usable():
         return None
+    return (*_page_key(topic), "member", moderator, bool(reply), reply.code,
+            str(reply.message))
+
+
+def _usable() -> bool:
+    return bool(current_app.config.get("HUB_FORUM_PAGE_CACHE")) and not session.get("_flashes")
+
+
+def _page_key(topic: Topic) -> tuple:
     return (topic.id, topic.revision, topic.last_position, request.full_path,
             str(get_locale()), str(get_timezone()))
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """A member's topic page with marks, and what filling them in needs: each post's
+    author and its closing part (actions) as the author and as anyone else sees it."""
+    html: str
+    authors: dict[int, int | None]
+    tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
+    newest: int  # the newest post id on the page
 
 
 def pages(app: Flask | None = None) -> PageCache:
@@ -92,6 +123,7 @@ def _on_change(sender: Flask, event: Any, **_kw: Any) -> None:
 def init_app(app: Flask) -> None:
     app.config.setdefault("HUB_FORUM_PAGE_CACHE", 60)
     app.extensions["forums_pages"] = PageCache(ttl=float(app.config["HUB_FORUM_PAGE_CACHE"]))
+    # Held and rejected posts change what moderators (and their authors) see.
     for signal in (events.post_published, events.post_edited, events.post_deleted,
-                   events.topic_changed):
+                   events.post_held, events.post_rejected, events.topic_changed):
         signal.connect(_on_change)

@@ -143,6 +143,8 @@ class Post(db.Model):
         UniqueConstraint("topic_id", "position", name="uq_post_topic_id_position"),
         Index("ix_post_topic_id_thread_key", "topic_id", "thread_key"),
         Index("ix_post_author_id_created_at", "author_id", "created_at"),
+        # "Has this member held or rejected posts here?" on every page a member reads.
+        Index("ix_post_topic_id_author_id", "topic_id", "author_id"),
         Index("ix_post_status", "status"),
     )
 

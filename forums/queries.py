@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
-from forums.models import POSITION_DIGITS, Board, Post, Topic, TopicRead
+from forums.models import POSITION_DIGITS, Board, Post, Subscription, Topic, TopicRead
 from hub import access, clock
 from hub.access import Decision
 from hub.errors import Invalid
@@ -65,6 +65,29 @@ class TopicPage:
     subscription: str = "none"
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What a signed-in member's topic page needs to know of them, in one query."""
+    seen_post_id: int  # the newest post they have read (0: none)
+    subscription: str
+    hidden_posts: bool  # they have held or rejected posts here that others do not see
+
+
+def reader(viewer: Any, topic: Topic) -> Reader | None:
+    if not access.is_active_member(viewer):
+        return None
+    seen, mode, hidden = db.session.execute(db.select(
+        db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
+                                                TopicRead.topic_id == topic.id)
+        .scalar_subquery(),
+        db.select(Subscription.mode).where(Subscription.member_id == viewer.id,
+                                           Subscription.topic_id == topic.id)
+        .scalar_subquery(),
+        db.exists().where(Post.topic_id == topic.id, Post.author_id == viewer.id,
+                          Post.status != "published"))).one()
+    return Reader(seen or 0, mode or "none", bool(hidden))
+
+
 def page_of(position: int, size: int) -> int:
     return max(1, (position - 1) // size + 1)
 
@@ -79,15 +102,15 @@ def check_key(value: str | None, name: str) -> str | None:
 
 def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int = 1,
                after: str | None = None, before: str | None = None, at: str | None = None,
-               size: int | None = None) -> TopicPage:
+               size: int | None = None, member: Reader | None = None) -> TopicPage:
     board = topic.board
     size = size or int(services._cfg("HUB_FORUM_PAGE_SIZE"))
     moderator = access.can_moderate(viewer, board)
     query = (db.select(Post).where(Post.topic_id == topic.id, visible_posts(viewer, moderator))
              .options(*_post_options()))
     result = TopicPage(topic=topic, board=board, posts=[], view=view, size=size,
-                       moderator=moderator, reply=_reply_decision(viewer, topic, board,
-                                                                  moderator))
+                       moderator=moderator, reply=reply_decision(viewer, topic, board,
+                                                                 moderator))
     if view == "flat":
         result.pages = max(1, page_of(topic.last_position or 1, size))
         result.page = page = min(max(1, page), result.pages)
@@ -126,15 +149,13 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
                 result.next_args = {"after": result.posts[-1].thread_key}
             if result.posts and result.posts[0].thread_key != FIRST_KEY:
                 result.prev_args = {"before": result.posts[0].thread_key}
-    if access.is_active_member(viewer):
-        result.seen_post_id = db.session.scalar(
-            db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
-                                                    TopicRead.topic_id == topic.id)) or 0
-        result.subscription = services.subscription_mode(viewer, topic=topic)
+    member = member or reader(viewer, topic)
+    if member is not None:
+        result.seen_post_id, result.subscription = member.seen_post_id, member.subscription
     return result
 
 
-def _reply_decision(viewer: Any, topic: Topic, board: Board, moderator: bool) -> Decision:
+def reply_decision(viewer: Any, topic: Topic, board: Board, moderator: bool) -> Decision:
     decision = access.check_post(viewer, board)
     if decision and topic.locked and not moderator:
         return Decision(False, "locked", "")

@@ -554,7 +554,7 @@ def catch_up(viewer: Any, topic: Topic, after: int, since: Any = None,
     rows = rows[:CATCH_UP_LIMIT]
     page = queries.TopicPage(
         topic=topic, board=board, posts=rows, view=view, size=CATCH_UP_LIMIT,
-        moderator=moderator, reply=queries._reply_decision(viewer, topic, board, moderator))
+        moderator=moderator, reply=queries.reply_decision(viewer, topic, board, moderator))
     items = []
     for post in rows:
         html = render_template("forums/_live_post.html", post=post, page=page, topic=topic,

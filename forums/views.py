@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     jsonify,
     redirect,
     render_template,
@@ -29,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from forums import cache, feeds, queries, search, services, sockets
 from forums.forms import (
@@ -43,7 +45,7 @@ from forums.forms import (
 )
 from forums.mentions import handle
 from forums.models import Attachment, Board, Post, Topic
-from hub import access, api, markup
+from hub import access, api, markup, personal
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
@@ -241,17 +243,85 @@ def topic(topic_id: int) -> Any:
     key = cache.topic_key(item)
     if key is not None and (copy := cache.pages().get(key)) is not None:
         return Response(copy, mimetype="text/html")
+    if current_user.is_authenticated:
+        return _member_topic(item)
+    html, _page = _render_topic(item)
+    if key is not None:
+        cache.pages().put(key, html.encode())
+    return html
+
+
+def _render_topic(item: Topic,
+                  member: queries.Reader | None = None) -> tuple[str, queries.TopicPage]:
     view = "flat" if request.args.get("view") == "flat" else "threaded"
     page = queries.topic_page(
         _me(), item, view=view, page=request.args.get("page", 1, type=int) or 1,
         after=request.args.get("after"), before=request.args.get("before"),
-        at=request.args.get("at"))
-    form = ReplyForm()
-    html = render_template("forums/topic.html", page=page, topic=item, board=item.board,
-                           form=form)
-    if key is not None:
-        cache.pages().put(key, html)
-    return html
+        at=request.args.get("at"), member=member)
+    return render_template("forums/topic.html", page=page, topic=item, board=item.board,
+                           form=ReplyForm()), page
+
+
+def _member_topic(item: Topic) -> Any:
+    """A member's topic page: the copy kept for members who see it as they do, filled in
+    for them (`forums.cache`), else rendered (and kept)."""
+    me = _me()
+    member = queries.reader(me, item)
+    moderator = access.can_moderate(me, item.board)
+    key = None if member is None else cache.member_key(
+        item, moderator, queries.reply_decision(me, item, item.board, moderator),
+        member.hidden_posts)
+    if key is None:
+        return _render_topic(item, member)[0]
+    kept = cache.pages().get(key)
+    if kept is None:
+        with personal.shared_rendering():
+            html, page = _render_topic(item, member)
+            kept = cache.MemberPage(personal.unmark_token(html), **_post_tails(item, page))
+        cache.pages().put(key, kept)
+    assert member is not None
+    return _fill_member_page(kept, item, me, member)
+
+
+def _post_tails(item: Topic, page: queries.TopicPage) -> dict[str, Any]:
+    """Each post's closing part both ways, for the page just rendered with marks."""
+    tail = get_template_attribute("forums/_macros.html", "post_tail")
+    tails = {}
+    for post in page.posts:
+        if post.deleted_at is None:
+            tails[post.id] = tuple(personal.unmark_token(str(tail(post, page, item, mine, True)))
+                                   for mine in (True, False))
+    return {"authors": {p.id: p.author_id for p in page.posts}, "tails": tails,
+            "newest": max((p.id for p in page.posts), default=0)}
+
+
+def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
+                      member: queries.Reader) -> str:
+    seen = member.seen_post_id
+    new_badge = Markup('<span class="badge">%s</span>') % _("new")
+    tools: list[str] = []
+
+    def value(name: str, number: str) -> str:
+        if name == "name":
+            return str(escape(me.name))
+        if name == "viewer":
+            return str(me.id)
+        if name == "tools":
+            if not tools:
+                tools.append(str(get_template_attribute("forums/_macros.html", "topic_tools")(
+                    item, kept.newest, seen, member.subscription)))
+            return tools[0]
+        post_id = int(number)
+        mine = kept.authors.get(post_id) == me.id
+        if name == "unread":
+            return " unread" if post_id > seen and not mine else ""
+        if name == "new":
+            return new_badge if post_id > seen and not mine else ""
+        if name == "tail":
+            return kept.tails[post_id][0 if mine else 1]
+        raise KeyError(name)
+
+    return personal.fill(kept.html, value)
 
 
 @bp.get("/topics/<int:topic_id>/live")

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from flask_login import current_user
 
 from hub import clock, countries
@@ -76,7 +78,33 @@ def tz_name() -> str:
     return str(get_timezone())
 
 
+def catalog() -> Any:
+    """The current catalog, looked up once per locale in a request or job.
+
+    Flask-Babel finds the catalog anew for every string (several context look-ups each);
+    a topic page translates some 150 strings. The catalog is kept beside the locale it
+    belongs to, so `force_locale` (mail in the recipient's language) still switches it.
+    """
+    locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+    if locale is None:  # not chosen yet in this context: Flask-Babel chooses it
+        return get_translations()
+    kept = g.get("_hub_catalog")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    g._hub_catalog = (locale, found)
+    return found
+
+
 def init_app(app: Flask) -> None:
+    # Templates translate through `catalog()`; Jinja's i18n extension still does the
+    # escaping and the %(name)s formatting (newstyle), as Flask-Babel set it up.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["isotime"] = isotime

@@ -1,12 +1,16 @@
-"""Topic pages kept for readers who are not signed in: served again without rendering,
-current after every change readers would see, never in place of an access decision,
-never to members."""
+"""Topic pages kept in memory: served again without rendering, current after every change
+readers would see, never in place of an access decision; members share a copy filled in
+for each of them, never another member's."""
 
 from __future__ import annotations
 
 import pytest
+from markupsafe import escape
 
-from forums import services
+from forums import cache, services
+from forums.models import Post
+from hub.extensions import db
+from hub import personal
 
 
 @pytest.fixture
@@ -63,3 +67,123 @@ def test_the_cache_can_be_switched_off(client, topic, statements):
     with statements:
         client.get(url)
     assert statements.count == 3
+
+
+# -- members: one kept page, filled in for each ------------------------------------------
+
+def _posts(page: str) -> dict[str, str]:
+    """Each post's article on a page, by post id."""
+    found = {}
+    for part in page.split('<article id="p')[1:]:
+        found[part.split('"', 1)[0]] = part.split("</article>", 1)[0]
+    return found
+
+
+def _kept(app) -> int:
+    return sum(1 for key in cache.pages(app)._pages if "member" in key)
+
+
+def test_two_members_share_one_kept_page_each_filled_in_for_them(app, client, auth, cast,
+                                                                 topic, make_member):
+    other = make_member(name="Other <Reader>")
+    theirs = services.create_reply(other, topic, "A reply by the other reader.")
+    third = services.create_reply(cast.group_member, topic, "A third reader's post.")
+    url = f"/forums/topics/{topic.id}?view=flat"
+    first_id = str(db.session.scalar(db.select(Post.id).where(Post.topic_id == topic.id,
+                                                              Post.position == 1)))
+
+    auth.login(cast.member)
+    mine_page = client.get(url).get_data(as_text=True)
+    auth.logout()
+    auth.login(other)
+    other_page = client.get(url).get_data(as_text=True)
+    assert _kept(app) == 1  # the second member was served the first one's copy, filled in
+
+    for page, me, them in ((mine_page, cast.member, other), (other_page, other, cast.member)):
+        assert personal.OPEN not in page and personal.CLOSE not in page
+        assert f'data-viewer="{me.id}"' in page
+        account = page.split('<div class="account">')[1].split("</div>")[0]
+        assert str(escape(me.name)) in account and str(escape(them.name)) not in account
+    ours, yours = _posts(mine_page), _posts(other_page)
+    # The first post is the member's: theirs to edit; the reply is the other reader's.
+    assert "Edit" in ours[first_id] and "Report this post" not in ours[first_id]
+    assert "Edit" not in ours[str(theirs.id)] and "Report this post" in ours[str(theirs.id)]
+    assert "Edit" not in yours[first_id] and "Report this post" in yours[first_id]
+    assert "Edit" in yours[str(theirs.id)]
+    # Replying marks a topic read up to the reply: the member has read only the first
+    # post, the other reader both; a third reader's later post is new to both.
+    new = 'class="badge">new<'
+    assert new in ours[str(theirs.id)] and new in ours[str(third.id)]
+    assert new not in ours[first_id]
+    assert new not in yours[first_id] and new not in yours[str(theirs.id)]
+    assert new in yours[str(third.id)]
+    assert 'class="post depth-0 unread"' in yours[str(third.id)]
+
+
+def test_a_kept_page_follows_the_members_own_settings(client, auth, cast, topic):
+    url = f"/forums/topics/{topic.id}"
+    auth.login(cast.group_member)
+    assert "Watch: email me every new post" in client.get(url).get_data(as_text=True)
+    client.post(f"/forums/topics/{topic.id}/subscription", data={"mode": "each"})
+    client.post(f"/forums/topics/{topic.id}/read", data={"up_to": topic.last_post_id})
+    page = client.get(url).get_data(as_text=True)
+    assert "Stop watching" in page and 'class="badge">new<' not in page
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_forms_on_a_kept_page_carry_the_readers_own_token(app, client, cast, topic,
+                                                          make_member):
+    from tests.conftest import PASSWORD
+
+    url = f"/forums/topics/{topic.id}"
+    readers = [cast.group_member, make_member(name="Second Reader")]
+    for reader in readers:
+        login = client.get("/login").get_data(as_text=True)
+        token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post("/login", data={"email": reader.email, "password": PASSWORD,
+                                    "csrf_token": token})
+        page = client.get(url).get_data(as_text=True)
+        tokens = {part.split('"')[0] for part in page.split('name="csrf_token" ')[1:]
+                  for part in [part.split('value="', 1)[1]]}
+        assert len(tokens) == 1
+        token = tokens.pop()
+        response = client.post(f"/forums/topics/{topic.id}/subscription",
+                               data={"mode": "each", "csrf_token": token})
+        assert response.status_code == 302
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert _kept(app) == 1
+
+
+def test_a_forged_mark_in_a_post_stays_text(client, auth, cast, topic):
+    """Marks carry a key no member knows: spelling one out fills in nothing."""
+    services.create_reply(cast.member, topic, "\ue000csrf\ue001 and \ue000name\ue001")
+    auth.login(cast.group_member)
+    page = client.get(f"/forums/topics/{topic.id}").get_data(as_text=True)
+    assert "\ue000csrf\ue001 and \ue000name\ue001" in page
+
+
+def test_own_held_posts_are_never_in_a_kept_page(client, auth, cast, make_member):
+    board = cast.members
+    services.update_board(cast.secretariat, board, services.BoardData(premoderated=True))
+    topic = services.create_topic(cast.moderator, board, "Held replies", "Open.").topic
+    author = make_member(name="Held Author")
+    held = services.create_reply(author, topic, "Waiting for a moderator.")
+    assert held.status == "held"
+    url = f"/forums/topics/{topic.id}"
+    auth.login(cast.member)
+    assert "Waiting for a moderator." not in client.get(url).get_data(as_text=True)
+    auth.logout()
+    auth.login(author)
+    page = client.get(url).get_data(as_text=True)
+    assert "Waiting for a moderator." in page and "awaiting moderation" in page
+    auth.logout()
+    auth.login(cast.moderator)
+    page = client.get(url).get_data(as_text=True)
+    assert "Waiting for a moderator." in page and ">Approve<" in page
+    auth.logout()
+    auth.login(cast.member)  # the member's kept copy did not take the moderator's
+    assert "Waiting for a moderator." not in client.get(url).get_data(as_text=True)
+    services.reject_post(cast.moderator, held, "Off topic.")
+    auth.logout()
+    auth.login(cast.moderator)
+    assert "not published" in client.get(url).get_data(as_text=True)

@@ -81,8 +81,14 @@ def test_the_number_of_queries_per_page_is_pinned(client, auth, cast, long_topic
         with statements:
             assert client.get(url).status_code == 200
         counts[label] = statements.count
-    expected = {"anonymous": 3, "member": 6, "moderator": 6}[role]
-    assert set(counts.values()) == {expected}, counts
+        if role != "anonymous":  # the page kept for members, filled in for this one
+            db.session.expire_all()
+            with statements:
+                assert client.get(url).status_code == 200
+            counts[f"{label}, kept"] = statements.count
+    expected = {"anonymous": [3], "member": [3, 5], "moderator": [3, 5]}[role]
+    assert sorted(set(counts.values())) == expected, counts
+    assert all(counts[label] == expected[0] for label in counts if label.endswith("kept"))
 
 
 @pytest.mark.parametrize("url", ["/forums/topics/{id}", "/forums/topics/{id}?view=flat",

@@ -62,3 +62,21 @@ def test_a_visitor_can_switch_language(client):
     assert response.location == "/login"
     assert "Iniciar sesión" in client.get("/login").get_data(as_text=True)
     assert client.get("/language/es?next=https://evil.example").location == "/"
+
+
+def test_templates_follow_force_locale_inside_a_request(app):
+    """Templates keep the request's catalog, yet mail rendered for another member in the
+    same request (force_locale) is in that member's language, and the page after it is
+    back in the reader's."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Sign in') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert render_template_string(template) == "Iniciar sesión"
+        with force_locale("fr"):
+            assert render_template_string(template) == "Se connecter"
+            with force_locale("en"):
+                assert render_template_string(template) == "Sign in"
+            assert render_template_string(template) == "Se connecter"
+        assert render_template_string(template) == "Iniciar sesión"
