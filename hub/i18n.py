@@ -6,9 +6,8 @@ Every user-facing string goes through Flask-Babel; catalogs live in `translation
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, available_timezones
-
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations

@@ -9,8 +9,8 @@ from markupsafe import escape
 
 from forums import cache, services
 from forums.models import Post
-from hub.extensions import db
 from hub import personal
+from hub.extensions import db
 
 
 @pytest.fixture
