@@ -129,24 +129,29 @@ def problem_text(lookup: Lookup) -> str:
              "request again, or use the link in it.")
 
 
-def effect(board: Board, mode: str) -> str:
-    """What confirming a change will do (in the current locale)."""
+def _modes(board: Board) -> dict[str, tuple[str, str]]:
+    """For each mode: what confirming will do, and what was done (in the current locale)."""
+    name = board.name
     return {
-        "each": _("Receive every post of %(board)s by email.", board=board.name),
-        "daily": _("Receive one digest of %(board)s a day.", board=board.name),
-        "weekly": _("Receive one digest of %(board)s a week.", board=board.name),
-        "none": _("Receive no more mail from %(board)s.", board=board.name),
-    }[mode]
+        "each": (_("Receive every post of %(board)s by email.", board=name),
+                 _("You now receive every post of %(board)s by email.", board=name)),
+        "daily": (_("Receive one digest of %(board)s a day.", board=name),
+                  _("You now receive one digest of %(board)s a day.", board=name)),
+        "weekly": (_("Receive one digest of %(board)s a week.", board=name),
+                   _("You now receive one digest of %(board)s a week.", board=name)),
+        "none": (_("Receive no more mail from %(board)s.", board=name),
+                 _("You no longer receive mail from %(board)s.", board=name)),
+    }
+
+
+def effect(board: Board, mode: str) -> str:
+    """What confirming a change will do."""
+    return _modes(board)[mode][0]
 
 
 def result(board: Board, mode: str) -> str:
-    """What a carried-out change did (in the current locale)."""
-    return {
-        "each": _("You now receive every post of %(board)s by email.", board=board.name),
-        "daily": _("You now receive one digest of %(board)s a day.", board=board.name),
-        "weekly": _("You now receive one digest of %(board)s a week.", board=board.name),
-        "none": _("You no longer receive mail from %(board)s.", board=board.name),
-    }[mode]
+    """What a carried-out change did."""
+    return _modes(board)[mode][1]
 
 
 def confirm(request: CommandRequest, via: str, inbound_id: int | None = None
