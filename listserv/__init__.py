@@ -1,6 +1,7 @@
 """Every board a mailing list: outbound list mail (outbox, worker, digests), the inbound
-gateway and bounces, and moderation by email (held posts mailed to the board's
-moderators, who answer "approve" or "reject <reason>"). Imports `hub` and `forums`,
+gateway and bounces, commands by email (changes confirmed by the member before they are
+carried out), and moderation by email (held posts mailed to the board's moderators, who
+answer "approve" or "reject <reason>"). Imports `hub` and `forums`,
 never `conferences`."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_LIST_MAX_BYTES": 10 * 1024 * 1024,  # larger posts get a notice; 2x is refused
     "HUB_LIST_CHUNK": 500,  # deliveries per worker job
     "HUB_LIST_NOTICES_PER_DAY": 10,  # refusals and command replies to one address
+    "HUB_LIST_CONFIRM_HOURS": 72,  # how long a change asked for by email may be confirmed
     "HUB_LIST_TICK_SECONDS": 30,  # how often the worker looks for digests and stuck mail
     "HUB_BOUNCE_THRESHOLD": 5.0,
     "HUB_BOUNCE_STALE_DAYS": 7,

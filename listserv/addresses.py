@@ -8,7 +8,10 @@ digest and bounce addresses carry a token after a `+`:
 - `SLUG+d-MEMBER-MAC`       the Reply-To of a digest (replies get a helpful refusal);
 - `SLUG+b-MEMBER-MAC`       the VERP envelope sender: bounces name the member;
 - `SLUG+m-POST-MEMBER-MAC`  the Reply-To of a held-post notification: bound to one held
-  post and one moderator, it takes "approve" or "reject <reason>" (`listserv.moderation`).
+  post and one moderator, it takes "approve" or "reject <reason>" (`listserv.moderation`);
+- `SLUG+c-REQUEST-MEMBER-MAC`  the Reply-To of a confirmation request: a reply to it
+  confirms a change asked for by email (`listserv.confirmations`); the same token, after
+  "confirm", is what the member may also write in a subject or follow as a link.
 
 Tokens are lower case (some MTAs fold local parts) and signed with the hub's secret,
 so nobody can mint one for another member. Imports `hub` only.
@@ -29,7 +32,7 @@ REQUEST_SUFFIX = "-request"
 NOREPLY = "noreply"
 _MAC_LEN = 16
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_TOKEN = re.compile(r"^(?P<kind>[rdbum])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
+_TOKEN = re.compile(r"^(?P<kind>[rdbumc])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
 
 
 def _b36(n: int) -> str:
@@ -103,14 +106,34 @@ def unsubscribe_token(member_id: int, board_id: int) -> str:
     return _token("u", member_id, board_id)
 
 
-def parse_unsubscribe_token(token: str) -> tuple[int, int] | None:
-    match = _TOKEN.match((token or "").lower())
-    if match is None or match["kind"] != "u":
+def _parse_pair(kind: str, token: str) -> tuple[int, int] | None:
+    """The two ids of a signed token of `kind`, or None when it does not verify."""
+    match = _TOKEN.match((token or "").strip().lower())
+    if match is None or match["kind"] != kind:
         return None
-    if not hmac.compare_digest(match["mac"], _mac("u", match["ids"])):
+    if not hmac.compare_digest(match["mac"], _mac(kind, match["ids"])):
         return None
     ids = [int(part, 36) for part in match["ids"].split("-")]
     return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
+def parse_unsubscribe_token(token: str) -> tuple[int, int] | None:
+    return _parse_pair("u", token)
+
+
+def confirm_token(request_id: int, member_id: int) -> str:
+    """The token of one member's request waiting for confirmation."""
+    return _token("c", request_id, member_id)
+
+
+def parse_confirm_token(token: str) -> tuple[int, int] | None:
+    """(request id, member id) of a confirmation token, or None for a forged one."""
+    return _parse_pair("c", token)
+
+
+def confirm_address(slug: str, request_id: int, member_id: int) -> str:
+    """The Reply-To of a confirmation request: replying confirms."""
+    return f"{slug}+{confirm_token(request_id, member_id)}@{domain()}"
 
 
 @dataclass(frozen=True)
@@ -119,10 +142,12 @@ class ListAddress:
 
     address: str
     slug: str  # the board slug ("" for the hub's noreply address)
-    kind: str  # "post" | "request" | "reply" | "moderate" | "digest" | "bounce" | "noreply"
+    # "post" | "request" | "reply" | "moderate" | "digest" | "bounce" | "confirm" | "noreply"
+    kind: str
     post_id: int | None = None
     member_id: int | None = None
     bad_token: bool = False  # a token was present but did not verify
+    token: str = ""  # the token after the "+" (a confirmation is looked up by it)
 
 
 def parse(address: str) -> ListAddress | None:
@@ -146,7 +171,9 @@ def parse(address: str) -> ListAddress | None:
         return ListAddress(address, base, "post", bad_token=True)
     kind, ids_text, mac = match["kind"], match["ids"], match["mac"]
     if not hmac.compare_digest(mac, _mac(kind, ids_text)):
-        return ListAddress(address, base, "post", bad_token=True)
+        # A confirmation with a bad token still deserves the confirmation's answer.
+        return ListAddress(address, base, "confirm" if kind == "c" else "post",
+                           bad_token=True, token=token)
     ids = [int(part, 36) for part in ids_text.split("-")]
     if kind == "r" and len(ids) == 2:
         return ListAddress(address, base, "reply", post_id=ids[0], member_id=ids[1])
@@ -156,4 +183,6 @@ def parse(address: str) -> ListAddress | None:
         return ListAddress(address, base, "digest", member_id=ids[0])
     if kind == "b" and len(ids) == 1:
         return ListAddress(address, base, "bounce", member_id=ids[0])
+    if kind == "c" and len(ids) == 2:
+        return ListAddress(address, base, "confirm", member_id=ids[1], token=token)
     return ListAddress(address, base, "post", bad_token=True)

@@ -1,37 +1,38 @@
-"""Commands by email to `SLUG-request@`: subscribe, unsubscribe, digest mode, help.
+"""Commands by email to `SLUG-request@`: subscribe, unsubscribe, digest mode, help, and
+the confirmation of a change.
 
 Commands are read from the Subject and the first lines of the body (up to the first
-line that is not a command, so quoted text and signatures are ignored). The sender is
-the member whose registered address is in From; subscriptions change through the
-forums' service (which checks access). The answer lists what was done, in the member's
-language, as an `Auto-Submitted: auto-replied` message. Imports `hub`, `forums` and
-`listserv`.
+line that is not a command, so quoted text and signatures are ignored). "help" is
+answered at once, to From. A change is not carried out when it is asked for, since
+anyone can forge From: the member whose registered address From names gets a
+confirmation request at that address, naming what was asked, in their language, and
+nothing changes until they confirm it (`listserv.confirmations`). At most
+`confirmations.PER_HOUR` requests go to a member an hour, within the per-address limits
+of `listserv.notices`. A sender we do not know changes nothing. A confirmed change runs
+through the forums' service (which checks access) and the answer says what was done.
+Answers are `Auto-Submitted: auto-replied`. Imports `hub`, `forums` and `listserv`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from forums import services as forums
+from hub import access
 from hub.errors import HubError
-from listserv import addresses, links, notices
+from listserv import addresses, confirmations, links, notices
+from listserv.confirmations import Change, Outcome
 from listserv.models import InboundMessage
-from listserv.rules import COMMAND_WORDS, Mail
+from listserv.rules import COMMAND_WORDS, Mail, Verdict
 
 MAX_COMMANDS = 10
 COMMANDS_PER_HOUR = 10  # replies to one address, so forged requests cannot flood anyone
 
 _MODES = {"daily": "daily", "weekly": "weekly", "each": "each", "nodigest": "each",
           "off": "each", "none": "none", "nomail": "none"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    command: str
-    result: str
 
 
 def parse(mail: Mail) -> list[list[str]]:
@@ -58,49 +59,124 @@ def parse(mail: Mail) -> list[list[str]]:
     return found or [["help"]]
 
 
+def mode_of(words: list[str]) -> str | None:
+    """The subscription mode a command asks for; None for "help" (and unknown words)."""
+    verb = words[0]
+    if verb in {"subscribe", "join"}:
+        return _MODES.get(words[1], "each") if len(words) > 1 else "each"
+    if verb in {"unsubscribe", "remove", "leave", "nomail"}:
+        return "none"
+    if verb == "digest":
+        return _MODES.get(words[1], "daily") if len(words) > 1 else "daily"
+    return _MODES.get(verb)
+
+
+def _context(mail: Mail) -> dict[str, Any]:
+    assert mail.board is not None
+    return {"request_address": addresses.request_address(mail.board.slug),
+            "settings_url": links.absolute("listserv.settings"),
+            "apply_url": links.absolute("auth.apply")}
+
+
 def run(inbound: InboundMessage, mail: Mail) -> list[Outcome]:
-    """Carry out the commands and queue the answer (in the current transaction)."""
+    """Answer the commands (in the current transaction): "help" at once; changes with a
+    confirmation request to the member's registered address, which answers the help too."""
+    board, member = mail.board, mail.member
+    assert board is not None
     outcomes: list[Outcome] = []
+    changes: list[Change] = []
     with force_locale(mail.language):
         for words in parse(mail):
-            outcomes.append(_run_one(mail, words))
+            command, mode = " ".join(words), mode_of(words)
+            if mode is None:
+                outcomes.append(Outcome(command, _("Help is below.") if words[0] == "help"
+                                        else _("Unknown command.")))
+            elif member is None:
+                outcomes.append(Outcome(command, _(
+                    "We do not know %(address)s as a member of the network, so nothing was "
+                    "changed.", address=mail.from_address)))
+            else:
+                changes.append(Change(command, mode))
+        if changes:
+            assert member is not None
+            try:
+                forums.ensure_visible(member, board)
+            except HubError as exc:  # nothing to confirm: it could not be done
+                outcomes += [Outcome(c.command, exc.message) for c in changes]
+            else:
+                return outcomes + _ask(inbound, mail, changes, outcomes)
     notices.send(inbound, mail, "listserv_command", rule="command",
-                 per_rule=COMMANDS_PER_HOUR, outcomes=outcomes,
-                 request_address=addresses.request_address(mail.board.slug),
-                 settings_url=links.absolute("listserv.settings"),
-                 apply_url=links.absolute("auth.apply"))
+                 per_rule=COMMANDS_PER_HOUR, outcomes=outcomes, **_context(mail))
     return outcomes
 
 
-def _run_one(mail: Mail, words: list[str]) -> Outcome:
-    board = mail.board
-    assert board is not None
-    command = " ".join(words)
-    verb = words[0]
-    if verb == "help":
-        return Outcome(command, _("Help is below."))
-    member = mail.member
-    if member is None:
-        return Outcome(command, _("We do not know %(address)s as a member of the network, "
-                                  "so nothing was changed.", address=mail.from_address))
-    mode: str | None = None
-    if verb in {"subscribe", "join"}:
-        mode = _MODES.get(words[1], "each") if len(words) > 1 else "each"
-    elif verb in {"unsubscribe", "remove", "leave", "nomail"}:
-        mode = "none"
-    elif verb == "digest":
-        mode = _MODES.get(words[1], "daily") if len(words) > 1 else "daily"
-    elif verb in _MODES:
-        mode = _MODES[verb]
-    if mode is None:
-        return Outcome(command, _("Unknown command."))
-    try:
-        forums.set_subscription(member, board, mode)
-    except HubError as exc:
-        return Outcome(command, exc.message)
-    return Outcome(command, {
-        "each": _("You now receive every post of %(board)s by email.", board=board.name),
-        "daily": _("You now receive one digest of %(board)s a day.", board=board.name),
-        "weekly": _("You now receive one digest of %(board)s a week.", board=board.name),
-        "none": _("You no longer receive mail from %(board)s.", board=board.name),
-    }[mode])
+def _ask(inbound: InboundMessage, mail: Mail, changes: list[Change],
+         answered: list[Outcome]) -> list[Outcome]:
+    """Record the changes and mail the confirmation request, if the limits allow."""
+    member, board = mail.member, mail.board
+    assert member is not None and board is not None
+    if not confirmations.may_ask(member):
+        return [Outcome(c.command, _("Not done: too many requests for %(address)s this "
+                                     "hour, so no confirmation request was sent.",
+                                     address=member.email)) for c in changes]
+    request = confirmations.create(member, board, changes, inbound.id)
+    sent = notices.send(
+        inbound, mail, "listserv_confirm", rule="command", per_rule=COMMANDS_PER_HOUR,
+        to=member.email, headers={"Reply-To": confirmations.reply_address(request)},
+        token=confirmations.token(request), confirm_url=confirmations.url(request),
+        hours=confirmations.lifetime_hours(), outcomes=answered,
+        changes=[(c.command, confirmations.effect(board, c.mode)) for c in changes],
+        **_context(mail))
+    if not sent:
+        confirmations.forget(request)
+        return [Outcome(c.command, _("Not done: too many answers to %(address)s, so no "
+                                     "confirmation request was sent.",
+                                     address=member.email)) for c in changes]
+    return [Outcome(c.command, _("Waiting for confirmation from %(address)s (request "
+                                 "%(id)s).", address=member.email, id=request.id))
+            for c in changes]
+
+
+def confirm(inbound: InboundMessage, mail: Mail) -> list[Outcome]:
+    """Carry out a confirmed request (checked by `rules.check_confirmation`) and say
+    what was done. The answer is not held back by the limits on notices: it goes to the
+    member's own address, once per request."""
+    request = mail.confirmation
+    assert request is not None
+    with force_locale(mail.language):
+        try:
+            outcomes = confirmations.confirm(request, "email", inbound_id=inbound.id)
+        except HubError as exc:  # confirmed on the web a moment ago
+            outcomes = [Outcome("confirm", exc.message)]
+    notices.send(inbound, mail, "listserv_command", rule="confirm", limited=False,
+                 outcomes=outcomes, **_context(mail))
+    return outcomes
+
+
+def refuse_confirmation(inbound: InboundMessage, mail: Mail, verdict: Verdict) -> None:
+    """A confirmation that changed nothing (forged, expired, used, wrong sender): one
+    answer saying why, within the limits on notices."""
+    notices.send(inbound, mail, "listserv_command", rule="confirm",
+                 outcomes=[Outcome("confirm", verdict.reason)], **_context(mail))
+
+
+def preview(mail: Mail) -> str:
+    """What `run` would do with a command message, for `hub gateway check` (nothing is
+    stored or sent)."""
+    assert mail.board is not None
+    parts: list[str] = []
+    for words in parse(mail):
+        command, mode = " ".join(words), mode_of(words)
+        if mode is None:
+            parts.append(f"{command}: answered at once")
+        elif mail.member is None:
+            parts.append(f"{command}: {mail.from_address} is not a member, nothing changes")
+        elif not access.can_read(mail.member, mail.board):
+            parts.append(f"{command}: refused, {mail.member.email} may not read the board")
+        elif not confirmations.may_ask(mail.member):
+            parts.append(f"{command}: nothing changes, too many confirmation requests "
+                         f"to {mail.member.email} this hour")
+        else:
+            parts.append(f"{command}: a confirmation request would go to "
+                         f"{mail.member.email}; nothing changes until it is confirmed")
+    return "; ".join(parts) + "."

@@ -6,7 +6,8 @@ second copy of a message a no-op, across processes. `process()` runs the rule pi
 (`listserv.rules`) and applies the verdict: a post through the forums' posting service
 (the one path: access, rendering, events, live updates), a bounce score, a command, a
 refusal notice, a moderator's decision on a held post (through the forums' own
-`approve_post` / `reject_post`), or quarantine for the Secretariat. A message whose
+`approve_post` / `reject_post`), a member's confirmation of a change they asked for by
+email (`listserv.commands`), or quarantine for the Secretariat. A message whose
 processing was cut short (a process died) is picked up again by `sweep()`. `check()` is
 the dry run.
 
@@ -45,7 +46,7 @@ _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.
 
 # Final statuses by verdict action.
 _STATUS = {rules.DISCARD: "discarded", rules.REJECT: "rejected", rules.BOUNCE: "bounce",
-           rules.COMMAND: "command", rules.QUARANTINE: "quarantined",
+           rules.COMMAND: "command", rules.CONFIRM: "command", rules.QUARANTINE: "quarantined",
            rules.MODERATE: "moderated"}
 # Answers to moderators (confirmations and refusals) per hour: one per held post is normal.
 MODERATION_NOTICES_PER_HOUR = 30
@@ -178,10 +179,13 @@ def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> Non
     if action == rules.BOUNCE:
         for member, kind in mail.bounced:
             bounces.record(member, kind, verdict.reason, inbound_id=row.id)
-    elif action == rules.COMMAND:
-        outcomes = commands.run(row, mail)
+    elif action in {rules.COMMAND, rules.CONFIRM}:
+        run = commands.run if action == rules.COMMAND else commands.confirm
+        outcomes = run(row, mail)
         verdict = rules.Verdict(action, verdict.rule, "; ".join(
             f"{o.command}: {o.result}" for o in outcomes) or verdict.reason, verdict.code)
+    elif action == rules.REJECT and verdict.notify and verdict.rule == "confirm":
+        commands.refuse_confirmation(row, mail, verdict)
     elif action == rules.REJECT and verdict.notify and verdict.rule == "moderation":
         _moderation_notice(row, mail, done=False, outcome=verdict.reason)
     elif action == rules.REJECT and verdict.notify:
@@ -445,6 +449,9 @@ def check(raw: bytes, name: str, recipient: str | None = None) -> CheckResult:
                 db.select(Post.id).where(Post.message_id == mail.message_id)):
             verdict = rules.Verdict(rules.DISCARD, "duplicate",
                                     "This message was posted already (same Message-ID).")
+        elif verdict.action == rules.COMMAND:  # say what the commands would do
+            verdict = rules.Verdict(verdict.action, verdict.rule, commands.preview(mail),
+                                    verdict.code)
     finally:
         db.session.rollback()
     posted = verdict.action == rules.ACCEPT

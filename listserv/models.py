@@ -1,5 +1,6 @@
 """The listserv's tables: the log of received mail (raw message, verdict, reason), the
-outbox and per-(post, member) delivery records of list mail, bounces and digests.
+outbox and per-(post, member) delivery records of list mail, bounces, digests and the
+requests by email that wait for confirmation.
 Imports `hub` and `forums`."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -156,4 +158,36 @@ class DigestRun(db.Model):
     __table_args__ = (
         UniqueConstraint("member_id", "board_id", "mode", "period_start",
                          name="uq_list_digest_member_id_board_id_mode_period_start"),
+    )
+
+
+class CommandRequest(db.Model):
+    """A change asked for by email (subscribe, unsubscribe, a digest mode) that waits for
+    the member to confirm it: anyone can forge From, so mail alone never changes a
+    subscription (after GNU Mailman 3's pending requests). The token that confirms it is
+    signed (`listserv.addresses`); this row makes it work once (`confirmed_at`) and only
+    until `expires_at`."""
+
+    __tablename__ = "list_command_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"))
+    # The message that asked, and the one that confirmed (none when confirmed on the web).
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("list_inbound.id", ondelete="SET NULL"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("list_inbound.id", ondelete="SET NULL"))
+    # What was asked, in order: [{"command": "digest weekly", "mode": "weekly"}, ...]
+    changes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_via: Mapped[str] = mapped_column(String(10), default="")  # email | web
+
+    member: Mapped[Member] = relationship()
+    board: Mapped[Board] = relationship()
+
+    __table_args__ = (
+        Index("ix_list_command_request_member_id_created_at", "member_id", "created_at"),
     )

@@ -1,4 +1,5 @@
-"""Telling a sender what became of their mail: refusals and command replies.
+"""Telling a sender what became of their mail: refusals, command replies and
+confirmation requests.
 
 One clear notice in the member's language, marked `Auto-Submitted: auto-replied`, never
 to the null sender `<>` or to mail that was itself generated automatically, and rate
@@ -64,13 +65,18 @@ def reply_headers(mail: Mail) -> dict[str, str]:
 
 
 def send(inbound: InboundMessage, mail: Mail, template: str, *, rule: str,
-         per_rule: int = PER_RULE_PER_HOUR, limited: bool = True, **context: Any) -> bool:
+         per_rule: int = PER_RULE_PER_HOUR, limited: bool = True, to: str | None = None,
+         headers: dict[str, str] | None = None, **context: Any) -> bool:
     """Queue one notice answering `mail` (in the current transaction), if allowed.
     `limited=False` skips the rate limits (never the rule against answering automatic
     mail): for answers that authenticated mail earns once, like a moderator's
-    confirmation."""
-    to = recipient_for(mail)
-    if to is None or (limited and not allowed(to, rule, per_rule=per_rule)):
+    confirmation. `to` replaces From as the recipient: a confirmation request goes to
+    the member's registered address, whoever wrote. `headers` add to the reply's."""
+    sender = recipient_for(mail)
+    if sender is None:
+        return False
+    to = (to or sender).lower()
+    if limited and not allowed(to, rule, per_rule=per_rule):
         return False
     member = mail.member or member_by_email(to)
     language = (member.language if member else None) or "en"
@@ -78,7 +84,7 @@ def send(inbound: InboundMessage, mail: Mail, template: str, *, rule: str,
     extra = {"list_address": addresses.list_address(board.slug),
              "board_url": links.board_url(board)} if board is not None else {}
     send_mail(to, template, language=language, name=member.name if member else "",
-              headers=reply_headers(mail), member=member, subject=mail.subject,
-              board=board, **{**extra, **context})
+              headers={**reply_headers(mail), **(headers or {})}, member=member,
+              subject=mail.subject, board=board, **{**extra, **context})
     inbound.notice_sent_at = clock.now()
     return True

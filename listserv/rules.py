@@ -27,7 +27,8 @@ from hub import access
 from hub.extensions import db
 from hub.models import Member, MemberStatus
 from hub.services import member_by_email
-from listserv import addresses, links, mime, moderation
+from listserv import addresses, confirmations, links, mime, moderation
+from listserv.models import CommandRequest
 from listserv.trimmer import trim_reply
 
 # Verdict actions.
@@ -37,6 +38,7 @@ REJECT = "reject"  # refuse; the sender may get one notice
 QUARANTINE = "quarantine"  # keep for the Secretariat to look at and reprocess
 BOUNCE = "bounce"  # a delivery failure report: raise the member's bounce score
 COMMAND = "command"  # a request to SLUG-request@
+CONFIRM = "confirm"  # a member confirms a change they asked for by email
 MODERATE = "moderate"  # a moderator's "approve" / "reject <reason>" for a held post
 
 
@@ -71,6 +73,7 @@ class Mail:
     bounced: list[tuple[Member, str]] = field(default_factory=list)  # (member, hard|soft)
     held: Post | None = None  # the held post a moderation reply decides
     decision: moderation.Decision | None = None
+    confirmation: CommandRequest | None = None  # the request a confirmation carries out
     dry_run: bool = False
 
     @property
@@ -260,6 +263,48 @@ def check_auto_reply(mail: Mail) -> Verdict | None:
     if mail.address is not None and mail.address.kind == "noreply":
         return Verdict(DISCARD, "auto-reply", "Mail to the no-reply address.", "noreply")
     return None
+
+
+def _confirm_token(line: str) -> str | None:
+    """The TOKEN of a "confirm TOKEN" line (a subject may have "Re:" and [tags])."""
+    words = clean_subject(line).lower().split()
+    return words[1] if len(words) >= 2 and words[0] == "confirm" else None
+
+
+def check_confirmation(mail: Mail) -> Verdict | None:
+    """A member confirms a change they asked for: a reply to the confirmation request
+    (its Reply-To carries the token), or "confirm TOKEN" as the subject or the first line
+    of mail to SLUG-request@. The token names one member's request; it works once, until
+    it expires, and only from that member's registered address."""
+    address = mail.address
+    if address is None:
+        return None
+    if address.kind == "confirm":
+        token = address.token
+    elif address.kind == "request":
+        lines = [line for line in (mail.body.text if mail.body else "").splitlines()
+                 if line.strip()]
+        token = _confirm_token(mail.subject) or (_confirm_token(lines[0]) if lines else None)
+        if token is None:
+            return None
+    else:
+        return None
+    lookup = confirmations.find(token)
+    request = lookup.request
+    with force_locale(mail.language):
+        if lookup.problem or request is None:
+            return _reject("confirm", lookup.problem or confirmations.INVALID,
+                           confirmations.problem_text(lookup))
+        owner = request.member
+        if owner.email.lower() != mail.from_address:
+            return _reject("confirm", "from_mismatch", _(
+                "This confirmation belongs to another email address, so nothing was "
+                "changed. Please reply from the address the confirmation request was sent "
+                "to, or use the link in it."))
+    mail.confirmation, mail.member, mail.board = request, owner, request.board
+    asked = ", ".join(c.command for c in confirmations.changes_of(request))
+    return Verdict(CONFIRM, "confirm", f"{owner.email} confirms request {request.id} for "
+                   f"{request.board.slug}: {asked}.", "confirm")
 
 
 COMMAND_WORDS = {"subscribe", "unsubscribe", "remove", "leave", "join", "help", "digest",
@@ -482,6 +527,7 @@ PIPELINE: tuple[Rule, ...] = (
     Rule("bounce", check_bounce),  # bounce: DSNs and VERP returns
     Rule("loop", check_loop),  # discard: our own mail came back
     Rule("auto-reply", check_auto_reply),  # discard: RFC 3834, vacation, <>
+    Rule("confirm", check_confirmation),  # confirm: "confirm TOKEN", replies to requests
     Rule("command", check_command),  # command: SLUG-request@
     Rule("digest-reply", check_digest_reply),  # reject: replies to a digest
     Rule("size", check_size),  # reject: too large

@@ -1,6 +1,7 @@
 """The listserv's pages: how email works (addresses and commands), the member's email
-settings, one-click unsubscribe (RFC 8058, no login), and for the Secretariat the log of
-received mail (verdicts, reasons, reprocessing) and failed list deliveries.
+settings, one-click unsubscribe (RFC 8058, no login), the confirmation of a change asked
+for by email (no login either: the mailed token is the key), and for the Secretariat
+the log of received mail (verdicts, reasons, reprocessing) and failed list deliveries.
 Views parse, call one service, render or redirect. Imports `hub`, `forums`, `listserv`.
 """
 
@@ -32,8 +33,8 @@ from hub import access, api
 from hub.errors import HubError
 from hub.extensions import csrf, db
 from hub.views import nav_item, secretariat_required
-from listserv import addresses, inbound, services
-from listserv.models import INBOUND_STATUSES, Delivery, InboundMessage
+from listserv import addresses, confirmations, inbound, services
+from listserv.models import INBOUND_STATUSES, CommandRequest, Delivery, InboundMessage
 
 bp = Blueprint("listserv", __name__, url_prefix="/lists", static_folder="static",
                static_url_path="/static")
@@ -94,6 +95,30 @@ def unsubscribe(token: str) -> Any:
             "Content-Type": "text/plain; charset=utf-8"}
     return render_template("listserv/unsubscribe.html", token=token, done=True, board=board,
                            member=member)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Any:
+    """A change asked for by email: the page says what will be done; only the button (a
+    POST with its CSRF token) does it, since mail scanners follow links. No sign-in: the
+    token, mailed to the member's registered address, is the key."""
+    lookup = confirmations.find(token)
+    if lookup.problem or lookup.request is None:
+        return render_template("listserv/confirm.html", problem=confirmations.problem_text(
+            lookup)), 404 if lookup.problem == confirmations.INVALID else 410
+    if request.method == "GET":
+        return render_template("listserv/confirm.html", pending=lookup.request, token=token,
+                               changes=_changes(lookup.request))
+    try:
+        done, outcomes = confirmations.confirm_token(token)
+    except HubError as exc:
+        return render_template("listserv/confirm.html", problem=exc.message), exc.status
+    return render_template("listserv/confirm.html", pending=done, outcomes=outcomes)
+
+
+def _changes(pending: CommandRequest) -> list[tuple[str, str]]:
+    return [(c.command, confirmations.effect(pending.board, c.mode))
+            for c in confirmations.changes_of(pending)]
 
 
 # -- the Secretariat --------------------------------------------------------------------------

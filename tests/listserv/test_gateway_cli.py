@@ -133,3 +133,63 @@ def test_hub_gateway_serves_lmtp_and_smtp_until_terminated(app, board, make_memb
     assert code == 0, (tmp_path / "gateway.log").read_text()
     db.session.rollback()
     assert db.session.scalar(db.select(Post.body)) == "Hello."
+
+
+def test_check_says_what_commands_and_confirmations_would_do(app, runner, board,
+                                                             make_member, tmp_path):
+    from forums import services as forums
+    from hub.models import Job
+    from listserv import confirmations
+    from listserv.models import CommandRequest
+
+    member = make_member(email="raj@example.org")
+    forums.set_subscription(member, board, "each")
+    result = runner.invoke(args=["gateway", "ingest", "--rcpt", "risk-request@lists.hub.test",
+                                 "--sender", member.email],
+                           input=compose(sender=member.email, to="risk-request@lists.hub.test",
+                                         subject="unsubscribe"))
+    assert result.exit_code == 0, result.output
+    request = db.session.scalar(db.select(CommandRequest))
+    token = confirmations.token(request)
+    files = {
+        "ask.eml": compose(sender=member.email, to="risk-request@lists.hub.test",
+                           subject="digest weekly"),
+        "help.eml": compose(sender=member.email, to="risk-request@lists.hub.test",
+                            subject="help"),
+        "stranger.eml": compose(sender="x@example.com", to="risk-request@lists.hub.test",
+                                subject="unsubscribe"),
+        "reply.eml": compose(sender=member.email, to=confirmations.reply_address(request),
+                             subject=f"Re: confirm {token}", body=""),
+        "forged.eml": compose(sender=member.email, to="risk-request@lists.hub.test",
+                              subject=f"confirm {token[:-3]}abc"),
+        "other.eml": compose(sender="someone@example.org", to="risk-request@lists.hub.test",
+                             subject=f"confirm {token}"),
+    }
+    for name, raw in files.items():
+        (tmp_path / name).write_bytes(raw)
+    stored = db.session.scalar(db.select(db.func.count(InboundMessage.id)))
+    jobs = db.session.scalar(db.select(db.func.count(Job.id)))
+    result = runner.invoke(args=["gateway", "check", *(str(tmp_path / n) for n in files)])
+    assert result.exit_code == 0, result.output
+    lines = {line["file"].rsplit("/", 1)[1]: line
+             for line in map(json.loads, result.output.splitlines())}
+    assert lines["ask.eml"]["verdict"] == "command"
+    assert lines["ask.eml"]["reason"] == ("digest weekly: a confirmation request would go "
+                                          "to raj@example.org; nothing changes until it is "
+                                          "confirmed.")
+    assert lines["help.eml"]["reason"] == "help: answered at once."
+    assert "x@example.com is not a member, nothing changes" in lines["stranger.eml"]["reason"]
+    assert lines["reply.eml"]["verdict"] == "confirm"
+    assert lines["reply.eml"]["reason"] == (f"raj@example.org confirms request {request.id} "
+                                            "for risk: unsubscribe.")
+    assert (lines["forged.eml"]["verdict"], lines["other.eml"]["verdict"]) == ("reject",
+                                                                               "reject")
+    assert "not valid" in lines["forged.eml"]["reason"]
+    assert "another email address" in lines["other.eml"]["reason"]
+    assert all(line["board"] == "risk" for line in lines.values())
+    # A dry run: nothing stored, nothing sent, nothing confirmed.
+    assert db.session.scalar(db.select(db.func.count(InboundMessage.id))) == stored
+    assert db.session.scalar(db.select(db.func.count(Job.id))) == jobs
+    assert db.session.scalar(db.select(db.func.count(CommandRequest.id))) == 1
+    assert db.session.get(CommandRequest, request.id).confirmed_at is None
+    assert forums.subscription_mode(member, board=board) == "each"
