@@ -1,7 +1,7 @@
 """listserv: changes asked for by email wait for the member's confirmation
 
-Revision ID: 0007_cmds_command_requests
-Revises: 0006_forums_search
+Revision ID: 0008_list_command_requests
+Revises: 0007_member_pages
 Create Date: 2026-11-23 09:00:00.000000
 
 """
@@ -12,8 +12,8 @@ import hub.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_cmds_command_requests'
-down_revision = '0006_forums_search'
+revision = '0008_list_command_requests'
+down_revision = '0007_member_pages'
 branch_labels = None
 depends_on = None
 
