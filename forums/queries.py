@@ -63,6 +63,7 @@ class TopicPage:
     prev_args: dict[str, Any] | None = None
     seen_post_id: int | None = None  # newest post the member has read; None: anonymous
     subscription: str = "none"
+    pending_edits: set[int] = field(default_factory=set)  # posts with an edit waiting
 
 
 def page_of(position: int, size: int) -> int:
@@ -131,6 +132,8 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
             db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
                                                     TopicRead.topic_id == topic.id)) or 0
         result.subscription = services.subscription_mode(viewer, topic=topic)
+        if board.premoderated:  # edits wait for a moderator only there
+            result.pending_edits = services.pending_edit_ids(viewer, result.posts, moderator)
     return result
 
 

@@ -408,9 +408,13 @@ def edit(post_id: int) -> Any:
     if not services.can_edit(_me(), post, topic_.board):
         abort(403)
     form = EditForm(obj=None)
+    waiting = services.pending_edit(post) if services.edit_needs_approval(
+        _me(), post, topic_.board) else None
     if request.method == "GET":
-        form.body.data = post.body
-        form.title.data = topic_.title
+        # An author goes on from the edit that waits, not from the published text.
+        form.body.data = waiting.body if waiting is not None else post.body
+        form.title.data = waiting.title if waiting is not None and waiting.title \
+            else topic_.title
     if form.validate_on_submit():
         try:
             services.edit_post(_me(), post, form.body.data,
@@ -418,11 +422,18 @@ def edit(post_id: int) -> Any:
         except HubError as exc:
             _form_error(form, exc)
         else:
-            flash(_("Your changes are saved."), "success")
+            if services.pending_edit(post) is not None and not access.can_moderate(
+                    _me(), topic_.board):
+                flash(_("Thank you. A moderator will look at your changes; until then the "
+                        "post shows the published text."), "info")
+            else:
+                flash(_("Your changes are saved."), "success")
             return redirect(safe_next(request.args.get("next"), post_url(post)))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
-                           form=form), status
+                           form=form, waiting=waiting,
+                           held=services.edit_needs_approval(_me(), post, topic_.board)
+                           ), status
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -469,7 +480,8 @@ def moderation() -> str:
     items = services.moderation_queue(_me())
     if not items and not services.moderated_boards(_me()):
         abort(403)
-    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm())
+    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm(),
+                           diff=services.edit_diff)
 
 
 def _back(post: Post) -> str:
@@ -496,6 +508,29 @@ def reject(post_id: int) -> Any:
     services.reject_post(_me(), post, form.reason.data)
     flash(_("The post is rejected; the author has been told why."), "info")
     return redirect(_back(post))
+
+
+@bp.post("/edits/<int:edit_id>/approve")
+@login_required
+def approve_edit(edit_id: int) -> Any:
+    edit = services.get_edit(_me(), edit_id)
+    services.approve_edit(_me(), edit)
+    flash(_("The edit is published."), "success")
+    return redirect(_back(edit.post))
+
+
+@bp.post("/edits/<int:edit_id>/reject")
+@login_required
+def reject_edit(edit_id: int) -> Any:
+    edit = services.get_edit(_me(), edit_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the author a reason."), "error")
+        return redirect(_back(edit.post))
+    services.reject_edit(_me(), edit, form.reason.data)
+    flash(_("The edit is rejected; the published text stays and the author has been told "
+            "why."), "info")
+    return redirect(_back(edit.post))
 
 
 @bp.post("/posts/<int:post_id>/dismiss")
