@@ -256,12 +256,16 @@ def topic(topic_id: int) -> Any:
 
 @bp.get("/topics/<int:topic_id>/live")
 def topic_live(topic_id: int) -> Any:
-    """What a live page missed (JSON for forums/static/live.js): posts after position
-    `after`, and those edited or deleted since `since`, rendered for this reader."""
+    """What a live page missed (JSON for forums/static/live.js), rendered for this
+    reader: every post changed since the topic's change number `seq` (new, published
+    since, edited, deleted); without `seq`, posts after position `after` and those
+    edited or deleted since `since`."""
     item = _topic(topic_id)
     after = request.args.get("after", 0, type=int) or 0
+    seq = request.args.get("seq", type=int)
     view = "threaded" if request.args.get("view") == "threaded" else "flat"
-    return jsonify(sockets.catch_up(_me(), item, after, _since(), view))
+    return jsonify(sockets.catch_up(_me(), item, after, _since(), view,
+                                    seq=seq if seq is not None and seq >= 0 else None))
 
 
 def _since() -> datetime | None:
