@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from forums import queries, search, services, urls
-from forums.models import Attachment, Board, Post, Topic
+from forums.models import Attachment, Board, Post, PostEdit, Topic
 from forums.views import post_limit, poster_key, serve_attachment
 from hub import access, api
 from hub.errors import Invalid, NotFound
@@ -95,6 +95,26 @@ def post_json(post: Post, moderator: bool = False) -> dict[str, Any]:
         "url": urls.absolute("forums.post_link", post_id=post.id),
         "attachments": [] if hidden else [attachment_json(a) for a in post.attachments],
     }
+
+
+def edit_json(edit: PostEdit, post: Post) -> dict[str, Any]:
+    """An edit waiting for a moderator, with what it changes in the published text."""
+    return {"id": edit.id, "post_id": edit.post_id, "body": edit.body, "title": edit.title,
+            "editor": {"id": edit.editor.id, "name": edit.editor.name} if edit.editor
+            else None, "state": edit.state, "created_at": isotime(edit.created_at),
+            "diff": services.unified_diff(post.body, edit.body)}
+
+
+def _with_pending_edit(viewer: Any, post: Post, moderator: bool) -> dict[str, Any]:
+    """A post, with `pending_edit` for its author and the board's moderators."""
+    data = post_json(post, moderator)
+    edit = services.pending_edit(post)
+    if edit is not None and (moderator or access.is_active_member(viewer)
+                             and edit.editor_id == viewer.id):
+        data["pending_edit"] = edit_json(edit, post)
+    elif moderator or access.is_active_member(viewer) and post.author_id == viewer.id:
+        data["pending_edit"] = None
+    return data
 
 
 def topic_json(topic: Topic, first_post: Post | None = None,
@@ -399,7 +419,8 @@ def post(post_id: int) -> Any:
     """One post."""
     viewer = api.caller()
     item = _post(post_id)
-    return jsonify(post_json(item, access.can_moderate(viewer, item.topic.board)))
+    return jsonify(_with_pending_edit(viewer, item,
+                                      access.can_moderate(viewer, item.topic.board)))
 
 
 @bp.patch("/posts/<int:post_id>")
@@ -407,11 +428,17 @@ def post(post_id: int) -> Any:
              "properties": {"body": {"type": "string"}}})
 @api.api_view
 def edit_post(post_id: int) -> Any:
-    """Edit a post (its author or a moderator); the old text is kept as a revision."""
+    """Edit a post (its author or a moderator); the old text is kept as a revision.
+
+    On a pre-moderated board a member's edit of a published post waits for a moderator:
+    202, the post as published, and the edit as `pending_edit`."""
     member = api.require_member()
     item = services.get_post(member, post_id)
+    board = item.topic.board
+    held = services.edit_needs_approval(member, item, board)
     services.edit_post(member, item, api.field(api.body(), "body"))
-    return jsonify(post_json(item, access.can_moderate(member, item.topic.board)))
+    data = _with_pending_edit(member, item, access.can_moderate(member, board))
+    return jsonify(data), 202 if held and data.get("pending_edit") else 200
 
 
 @bp.delete("/posts/<int:post_id>")
@@ -456,6 +483,27 @@ def reject(post_id: int) -> Any:
     return jsonify(post_json(item, True))
 
 
+@bp.post("/edits/<int:edit_id>/approve")
+@api.api_view
+def approve_edit(edit_id: int) -> Any:
+    """Publish an edit waiting for approval (the board's moderators)."""
+    member = api.require_member()
+    item = services.approve_edit(member, services.get_edit(member, edit_id))
+    return jsonify(post_json(item, True))
+
+
+@bp.post("/edits/<int:edit_id>/reject")
+@api.schema({"type": "object", "required": ["reason"],
+             "properties": {"reason": {"type": "string"}}})
+@api.api_view
+def reject_edit(edit_id: int) -> Any:
+    """Refuse an edit with a reason emailed to its author; the published text stays."""
+    member = api.require_member()
+    item = services.reject_edit(member, services.get_edit(member, edit_id),
+                                api.field(api.body(), "reason"))
+    return jsonify(post_json(item, True))
+
+
 @bp.post("/posts/<int:post_id>/flags")
 @api.schema({"type": "object", "required": ["reason"],
              "properties": {"reason": {"type": "string"}}})
@@ -471,10 +519,12 @@ def flag(post_id: int) -> Any:
 @bp.get("/moderation")
 @api.api_view
 def moderation() -> Any:
-    """The caller's moderation queue: held posts and reported posts, oldest first."""
+    """The caller's moderation queue, oldest first: held posts, reported posts and
+    published posts with an edit waiting (`pending_edit`, with a unified `diff`)."""
     member = api.require_member()
     items = services.moderation_queue(member)
     return api.page([{**post_json(i.post, True), "board": i.post.topic.board.slug,
+                      "pending_edit": edit_json(i.edit, i.post) if i.edit else None,
                       "flags": [{"id": f.id, "reason": f.reason,
                                  "member": {"id": f.member.id, "name": f.member.name}
                                  if f.member else None, "created_at": isotime(f.created_at)}

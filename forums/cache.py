@@ -6,7 +6,8 @@ token, which posts are theirs or new to them, their watch setting), so a member'
 is kept once for every member who sees the same posts and the same tools (same language,
 time zone, moderator or not, same answer to "may I reply?") with marks in those places
 (`hub.personal`), and filled in for each request. A member with held or rejected posts
-of their own in the topic sees posts others do not: their page is rendered for them.
+or waiting edits of their own in the topic (a moderator: anyone's waiting edits) sees
+what others do not: their page is rendered for them.
 
 A cached page is keyed by the topic's `revision`, which moves on after every change
 readers would see (the listeners below, after commit, in whichever process made it), so
@@ -74,10 +75,10 @@ def topic_key(topic: Topic) -> tuple | None:
     return _page_key(topic)
 
 
-def member_key(topic: Topic, moderator: bool, reply: Any, hidden_posts: bool) -> tuple | None:
+def member_key(topic: Topic, moderator: bool, reply: Any, sees_more: bool) -> tuple | None:
     """The key of the page kept for every member who reads `topic` as this one does, or
     None when it must be rendered for them alone."""
-    if hidden_posts or not _usable():
+    if sees_more or not _usable():
         return None
     return (*_page_key(topic), "member", moderator, bool(reply), reply.code,
             str(reply.message))

@@ -98,6 +98,10 @@ class Topic(db.Model):
     # Moves on with every change readers would see (posts made, edited, deleted; pin,
     # lock, rename): cached pages of the topic are keyed by it (forums.cache).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The change counter: incremented in the transaction of every change to one of its
+    # posts (made, published, edited, deleted, rejected), in commit order (the topic row
+    # is locked by the increment). Live pages catch up by it (forums.sockets.catch_up).
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     board: Mapped[Board] = relationship()
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
@@ -131,6 +135,10 @@ class Post(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     elided: Mapped[str] = mapped_column(Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
+    # The topic's change number of this post's latest change, and of the change that
+    # made it visible to every reader (0: never published).
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     topic: Mapped[Topic] = relationship()
     parent: Mapped[Post | None] = relationship(remote_side=[id])
@@ -146,6 +154,7 @@ class Post(db.Model):
         # "Has this member held or rejected posts here?" on every page a member reads.
         Index("ix_post_topic_id_author_id", "topic_id", "author_id"),
         Index("ix_post_status", "status"),
+        Index("ix_post_topic_id_change_seq", "topic_id", "change_seq"),
     )
 
     @property
@@ -167,6 +176,40 @@ class PostRevision(db.Model):
     editor: Mapped[Member | None] = relationship()
 
     __table_args__ = (Index("ix_post_revision_post_id", "post_id"),)
+
+
+EDIT_STATES = ("pending", "approved", "rejected", "replaced", "withdrawn")
+
+
+class PostEdit(db.Model):
+    """A member's edit of a published post on a pre-moderated board, waiting for a
+    moderator: the published text stays until it is approved. A newer edit by the author
+    replaces a pending one (its row becomes "replaced"), so a decision always names the
+    text the moderator read."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str | None] = mapped_column(String(300))  # a first post's new title
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"))
+
+    post: Mapped[Post] = relationship()
+    editor: Mapped[Member | None] = relationship(foreign_keys=[editor_id])
+    decided_by: Mapped[Member | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending', 'approved', 'rejected', 'replaced', 'withdrawn')",
+            name="state"),
+        Index("ix_post_edit_post_id_state", "post_id", "state"),
+        Index("ix_post_edit_state", "state"),
+    )
 
 
 class Flag(db.Model):

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
-from forums.models import POSITION_DIGITS, Board, Post, Subscription, Topic, TopicRead
+from forums.models import POSITION_DIGITS, Board, Post, PostEdit, Subscription, Topic, TopicRead
 from hub import access, clock
 from hub.access import Decision
 from hub.errors import Invalid
@@ -63,6 +63,7 @@ class TopicPage:
     prev_args: dict[str, Any] | None = None
     seen_post_id: int | None = None  # newest post the member has read; None: anonymous
     subscription: str = "none"
+    pending_edits: set[int] = field(default_factory=set)  # posts with an edit waiting
 
 
 @dataclass(frozen=True)
@@ -70,22 +71,29 @@ class Reader:
     """What a signed-in member's topic page needs to know of them, in one query."""
     seen_post_id: int  # the newest post they have read (0: none)
     subscription: str
-    hidden_posts: bool  # they have held or rejected posts here that others do not see
+    # They see here what others do not: held or rejected posts of their own, or edits
+    # waiting for a moderator (their own; anyone's for a moderator).
+    sees_more: bool
 
 
-def reader(viewer: Any, topic: Topic) -> Reader | None:
+def reader(viewer: Any, topic: Topic, moderator: bool) -> Reader | None:
     if not access.is_active_member(viewer):
         return None
-    seen, mode, hidden = db.session.execute(db.select(
+    more = [db.exists().where(Post.topic_id == topic.id, Post.author_id == viewer.id,
+                              Post.status != "published")]
+    if topic.board.premoderated:
+        waiting = db.exists().where(PostEdit.state == "pending", PostEdit.post_id == Post.id,
+                                    Post.topic_id == topic.id)
+        more.append(waiting if moderator else waiting.where(PostEdit.editor_id == viewer.id))
+    seen, mode, sees_more = db.session.execute(db.select(
         db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
                                                 TopicRead.topic_id == topic.id)
         .scalar_subquery(),
         db.select(Subscription.mode).where(Subscription.member_id == viewer.id,
                                            Subscription.topic_id == topic.id)
         .scalar_subquery(),
-        db.exists().where(Post.topic_id == topic.id, Post.author_id == viewer.id,
-                          Post.status != "published"))).one()
-    return Reader(seen or 0, mode or "none", bool(hidden))
+        or_(*more))).one()
+    return Reader(seen or 0, mode or "none", bool(sees_more))
 
 
 def page_of(position: int, size: int) -> int:
@@ -149,9 +157,11 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
                 result.next_args = {"after": result.posts[-1].thread_key}
             if result.posts and result.posts[0].thread_key != FIRST_KEY:
                 result.prev_args = {"before": result.posts[0].thread_key}
-    member = member or reader(viewer, topic)
+    member = member or reader(viewer, topic, moderator)
     if member is not None:
         result.seen_post_id, result.subscription = member.seen_post_id, member.subscription
+        if board.premoderated:  # edits wait for a moderator only there
+            result.pending_edits = services.pending_edit_ids(viewer, result.posts, moderator)
     return result
 
 

@@ -9,6 +9,7 @@ and `forums`.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -37,6 +38,7 @@ from forums.models import (
     BoardRead,
     Flag,
     Post,
+    PostEdit,
     PostRevision,
     Subscription,
     Topic,
@@ -524,11 +526,12 @@ def create_topic(author: Member, board: Board, title: str, body: str, *, source:
     now = clock.now()
     topic = Topic(board_id=board.id, title=title, author_id=author.id, created_at=now,
                   last_post_at=now, last_position=1, status=status, post_count=0,
-                  external_key=external_key)
+                  external_key=external_key, change_seq=1)
     key, depth = _thread_place(None, 1)
     post = Post(author_id=author.id, body=body, html=html, status=status,
                 source=source, kind=kind, position=1, thread_key=key, depth=depth,
-                created_at=now, message_id=message_id, elided=elided or "")
+                created_at=now, message_id=message_id, elided=elided or "", change_seq=1,
+                published_seq=1 if status == "published" else 0)
     post.topic, post.author = topic, author
     _store_attachments(post, attachments)
     with _unique_or_conflict():
@@ -565,18 +568,19 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
     status = _status_for(author, board)
     html, found = _render(body)
     now = clock.now()
-    position = db.session.execute(
+    position, seq = db.session.execute(
         update(Topic).where(Topic.id == topic.id)
-        .values(last_position=Topic.last_position + 1)
-        .returning(Topic.last_position),
+        .values(last_position=Topic.last_position + 1, change_seq=Topic.change_seq + 1)
+        .returning(Topic.last_position, Topic.change_seq),
         execution_options={"synchronize_session": False},
-    ).scalar_one()
-    db.session.expire(topic, ["last_position"])
+    ).one()
+    db.session.expire(topic, ["last_position", "change_seq"])
     key, depth = _thread_place(parent, position)
     post = Post(topic_id=topic.id, parent_id=parent.id if parent else None,
                 author_id=author.id, body=body, html=html, status=status, source=source,
                 kind=kind, position=position, thread_key=key, depth=depth, created_at=now,
-                message_id=message_id, elided=elided or "")
+                message_id=message_id, elided=elided or "", change_seq=seq,
+                published_seq=seq if status == "published" else 0)
     post.author = author
     _store_attachments(post, attachments)
     with _unique_or_conflict():
@@ -604,6 +608,18 @@ def _require_moderator(who: Member, board: Board) -> None:
                         code="not_moderator")
 
 
+def _next_change(topic: Topic) -> int:
+    """The topic's next change number. The increment takes the topic's row lock until
+    commit, so changes commit in the order of their numbers."""
+    seq = db.session.execute(
+        update(Topic).where(Topic.id == topic.id).values(change_seq=Topic.change_seq + 1)
+        .returning(Topic.change_seq),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    db.session.expire(topic, ["change_seq"])
+    return seq
+
+
 def can_edit(who: Any, post: Post, board: Board) -> bool:
     if post.deleted_at is not None or not access.is_active_member(who):
         return False
@@ -614,20 +630,35 @@ def can_edit(who: Any, post: Post, board: Board) -> bool:
     return access.can_post(who, board) and not post.topic.locked
 
 
-def edit_post(editor: Member, post: Post, body: str, *, title: str | None = None) -> Post:
-    """Change a post's text (and the topic's title, for a first post); the old text is
-    kept as a revision and the post shows an "edited" mark."""
+def edit_needs_approval(editor: Any, post: Post, board: Board) -> bool:
+    """Whether `editor`'s edit of `post` waits for a moderator: a published post on a
+    pre-moderated board, edited by someone who does not moderate it. (A held post's
+    text is simply replaced: the moderators have not published it yet.)"""
+    return (board.premoderated and post.status == "published"
+            and not access.can_moderate(editor, board))
+
+
+def pending_edit(post: Post) -> PostEdit | None:
+    return db.session.scalar(db.select(PostEdit).where(
+        PostEdit.post_id == post.id, PostEdit.state == "pending").limit(1))
+
+
+def pending_edit_ids(viewer: Any, posts: Sequence[Post], moderator: bool) -> set[int]:
+    """Which of `posts` have an edit waiting that `viewer` may know of: their own, or
+    any for a moderator (one query; none off pre-moderated boards)."""
+    if not posts or not access.is_active_member(viewer):
+        return set()
+    query = db.select(PostEdit.post_id).where(
+        PostEdit.state == "pending", PostEdit.post_id.in_([p.id for p in posts]))
+    if not moderator:
+        query = query.where(PostEdit.editor_id == viewer.id)
+    return set(db.session.scalars(query))
+
+
+def _apply_edit(editor: Member, post: Post, body: str, new_title: str | None) -> None:
+    """Replace a post's text (in the caller's transaction): the old text becomes a
+    revision, the HTML is rendered once, mentioned members new to the text are told."""
     topic = post.topic
-    board = topic.board
-    ensure_visible(editor, board)
-    if not can_see_post(editor, post, board):
-        raise NotFound(str(_l("No such post.")))
-    if not can_edit(editor, post, board):
-        raise Forbidden(str(_l("You cannot edit this post.")), code="cannot_edit")
-    body = _check_text(body)
-    new_title = _check_title(title) if title is not None and post.position == 1 else None
-    if body == post.body and (new_title is None or new_title == topic.title):
-        return post
     before = set(mentions.resolve(post.body).keys())
     db.session.add(PostRevision(post_id=post.id, body=post.body, html=post.html,
                                 title=topic.title if post.position == 1 else None,
@@ -638,13 +669,140 @@ def edit_post(editor: Member, post: Post, body: str, *, title: str | None = None
     post.edited_by_id = editor.id
     if new_title is not None:
         topic.title = new_title
+    post.change_seq = _next_change(topic)
+    old_ids = [m.id for t, m in found.items() if t in before]
+    _notify_mentions(post, topic, topic.board, found, already=old_ids)
+
+
+def edit_post(editor: Member, post: Post, body: str, *, title: str | None = None) -> Post:
+    """Change a post's text (and the topic's title, for a first post); the old text is
+    kept as a revision and the post shows an "edited" mark. On a pre-moderated board a
+    member's edit of a published post waits for a moderator instead
+    (`edit_needs_approval`); `pending_edit(post)` then returns it."""
+    topic = post.topic
+    board = topic.board
+    ensure_visible(editor, board)
+    if not can_see_post(editor, post, board):
+        raise NotFound(str(_l("No such post.")))
+    if not can_edit(editor, post, board):
+        raise Forbidden(str(_l("You cannot edit this post.")), code="cannot_edit")
+    body = _check_text(body)
+    new_title = _check_title(title) if title is not None and post.position == 1 else None
+    if edit_needs_approval(editor, post, board):
+        _propose_edit(editor, post, body, new_title)
+        return post
+    if body == post.body and (new_title is None or new_title == topic.title):
+        return post
+    _apply_edit(editor, post, body, new_title)
     if editor.id != post.author_id:
         audit(editor, "post.edit", post, f"topic {topic.id}")
-    old_ids = [m.id for t, m in found.items() if t in before]
-    _notify_mentions(post, topic, board, found, already=old_ids)
     db.session.commit()
     events.post_edited.send(_app(), event=_event(post, board.id))
     return post
+
+
+def _propose_edit(editor: Member, post: Post, body: str, new_title: str | None) -> None:
+    """Keep an edit for the moderators; a newer one replaces the one waiting, and going
+    back to the published text withdraws it."""
+    topic = post.topic
+    _lock_topic(topic)
+    waiting = pending_edit(post)
+    if waiting is not None and waiting.body == body and waiting.title == new_title:
+        return
+    now = clock.now()
+    unchanged = body == post.body and (new_title is None or new_title == topic.title)
+    if waiting is not None:
+        waiting.state = "withdrawn" if unchanged else "replaced"
+        waiting.decided_at, waiting.decided_by_id = now, editor.id
+    if unchanged:
+        db.session.commit()
+        return
+    edit = PostEdit(post_id=post.id, editor_id=editor.id, body=body, title=new_title,
+                    created_at=now)
+    db.session.add(edit)
+    db.session.flush()
+    events.post_edit_pending.send(_app(), event=events.PostEditEvent(
+        edit_id=edit.id, post_id=post.id, topic_id=topic.id, board_id=topic.board_id,
+        editor_id=editor.id))
+    db.session.commit()
+
+
+def get_edit(who: Any, edit_id: int) -> PostEdit:
+    """A proposed edit, for the board's moderators (404 for everyone else)."""
+    edit = db.session.get(PostEdit, edit_id)
+    if edit is None:
+        raise NotFound(str(_l("No such edit.")))
+    board = get_topic(who, edit.post.topic_id).board
+    if not access.can_moderate(who, board):
+        raise NotFound(str(_l("No such edit.")))
+    return edit
+
+
+def _still_pending(edit: PostEdit) -> Post:
+    """Under the topic's lock, the edit as committed: one decision per edit, and none
+    on a post deleted meanwhile."""
+    post = edit.post
+    _lock_topic(post.topic)
+    db.session.refresh(edit, ["state"])
+    db.session.refresh(post, ["status", "deleted_at"])
+    if edit.state == "replaced":
+        raise Conflict(str(_l("The author has changed this edit since; the moderation queue "
+                              "shows the new text.")), code="not_pending")
+    if edit.state != "pending" or post.deleted_at is not None or post.status != "published":
+        raise Conflict(str(_l("This edit is not waiting for approval.")), code="not_pending")
+    return post
+
+
+def approve_edit(moderator: Member, edit: PostEdit) -> Post:
+    """Publish a waiting edit as if its author had just made it: revision history,
+    stored HTML, mentions, then (after commit) the search index, live pages and the page
+    cache through `post_edited`."""
+    board = edit.post.topic.board
+    _require_moderator(moderator, board)
+    post = _still_pending(edit)
+    _apply_edit(edit.editor or moderator, post, edit.body, edit.title)
+    edit.state = "approved"
+    edit.decided_at, edit.decided_by_id = clock.now(), moderator.id
+    audit(moderator, "post.edit_approve", post, f"topic {post.topic_id}")
+    db.session.commit()
+    events.post_edited.send(_app(), event=_event(post, board.id))
+    return post
+
+
+def reject_edit(moderator: Member, edit: PostEdit, reason: str) -> Post:
+    """Refuse a waiting edit: the published text stays; the author is emailed the reason
+    and the text they proposed, in their language."""
+    topic = edit.post.topic
+    board = topic.board
+    _require_moderator(moderator, board)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(str(_l("Please give the author a reason.")), fields={"reason": "required"})
+    post = _still_pending(edit)
+    edit.state = "rejected"
+    edit.reason = reason[:2000]
+    edit.decided_at, edit.decided_by_id = clock.now(), moderator.id
+    audit(moderator, "post.edit_reject", post, reason)
+    author = edit.editor
+    if author is not None and author.status == MemberStatus.ACTIVE:
+        send_mail(author.email, "forum_edit_rejected", language=author.language,
+                  name=author.name, member=author, topic=topic.title, board=board.name,
+                  reason=reason, body=edit.body,
+                  url=urls.absolute("forums.post_link", post_id=post.id))
+    db.session.commit()
+    return post
+
+
+def edit_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Line by line, what an edit changes: ("same" | "removed" | "added", line)."""
+    kinds = {" ": "same", "-": "removed", "+": "added"}
+    return [(kinds[line[0]], line[2:]) for line in difflib.ndiff(
+        before.splitlines(), after.splitlines()) if line[0] in kinds]
+
+
+def unified_diff(before: str, after: str) -> str:
+    return "\n".join(difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                          "published", "proposed", lineterm=""))
 
 
 def revisions(who: Member, post: Post) -> list[PostRevision]:
@@ -669,6 +827,7 @@ def delete_post(actor: Member, post: Post) -> Post:
         raise Conflict(str(_l("This post is deleted already.")))
     _lock_topic(topic)
     post.deleted_at = clock.now()
+    post.change_seq = _next_change(topic)
     if post.status == "published":
         topic.post_count = Topic.post_count - 1
         board.post_count = Board.post_count - 1
@@ -699,6 +858,7 @@ def approve_post(moderator: Member, post: Post) -> Post:
     _require_moderator(moderator, board)
     _still_held(post, topic)
     post.status = "published"
+    post.change_seq = post.published_seq = _next_change(topic)
     now = clock.now()
     _publish_counts(post, topic, board, now)
     audit(moderator, "post.approve", post, f"topic {topic.id}")
@@ -722,6 +882,7 @@ def reject_post(moderator: Member, post: Post, reason: str) -> Post:
         raise Invalid(str(_l("Please give the author a reason.")), fields={"reason": "required"})
     _still_held(post, topic)
     post.status = "rejected"
+    post.change_seq = _next_change(topic)
     post.reject_reason = reason[:2000]
     if post.position == 1:
         topic.status = "rejected"
@@ -783,43 +944,55 @@ def dismiss_flags(moderator: Member, post: Post) -> int:
 class QueueItem:
     post: Post
     flags: list[Flag]
+    edit: PostEdit | None = None  # an edit of the published post waiting for approval
+
+
+def _waiting(board_ids: list[int]) -> Any:
+    """Posts on `board_ids` a moderator has to look at: held, reported, or with an edit
+    waiting."""
+    flagged = db.select(Flag.post_id).where(Flag.resolved_at.is_(None))
+    edited = db.select(PostEdit.post_id).where(PostEdit.state == "pending")
+    return (Topic.board_id.in_(board_ids), Post.deleted_at.is_(None),
+            or_(Post.status == "held", Post.id.in_(flagged), Post.id.in_(edited)))
 
 
 def moderation_queue(moderator: Member) -> list[QueueItem]:
-    """Held posts and posts with open reports, oldest first, on boards `moderator`
-    moderates."""
+    """Held posts, posts with open reports and posts with an edit waiting, oldest first,
+    on boards `moderator` moderates."""
     board_ids = [b.id for b in moderated_boards(moderator)]
     if not board_ids:
         return []
-    flagged = db.select(Flag.post_id).where(Flag.resolved_at.is_(None))
     posts = db.session.scalars(
         db.select(Post).join(Topic, Post.topic_id == Topic.id)
-        .where(Topic.board_id.in_(board_ids), Post.deleted_at.is_(None),
-               or_(Post.status == "held", Post.id.in_(flagged)))
+        .where(*_waiting(board_ids))
         .order_by(Post.created_at, Post.id)
         .options(db.joinedload(Post.topic).joinedload(Topic.board),
                  db.joinedload(Post.author), db.selectinload(Post.attachments))
         .limit(500)
     ).unique().all()
     flags: dict[int, list[Flag]] = {}
+    edits: dict[int, PostEdit] = {}
     if posts:
+        ids = [p.id for p in posts]
         for flag in db.session.scalars(
-                db.select(Flag).where(Flag.post_id.in_([p.id for p in posts]),
-                                      Flag.resolved_at.is_(None))
+                db.select(Flag).where(Flag.post_id.in_(ids), Flag.resolved_at.is_(None))
                 .options(db.joinedload(Flag.member)).order_by(Flag.id)):
             flags.setdefault(flag.post_id, []).append(flag)
-    return [QueueItem(p, flags.get(p.id, [])) for p in posts]
+        for edit in db.session.scalars(
+                db.select(PostEdit).where(PostEdit.post_id.in_(ids),
+                                          PostEdit.state == "pending")
+                .options(db.joinedload(PostEdit.editor)).order_by(PostEdit.id)):
+            edits[edit.post_id] = edit
+    return [QueueItem(p, flags.get(p.id, []), edits.get(p.id)) for p in posts]
 
 
 def queue_size(moderator: Member) -> int:
     board_ids = [b.id for b in moderated_boards(moderator)]
     if not board_ids:
         return 0
-    flagged = db.select(Flag.post_id).where(Flag.resolved_at.is_(None))
     return db.session.scalar(
         db.select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id)
-        .where(Topic.board_id.in_(board_ids), Post.deleted_at.is_(None),
-               or_(Post.status == "held", Post.id.in_(flagged)))) or 0
+        .where(*_waiting(board_ids))) or 0
 
 
 def _topic_changed(topic: Topic, action: str, from_board_id: int | None = None) -> None:

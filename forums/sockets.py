@@ -8,8 +8,11 @@ language (`t12b3.es`): new, edited and deleted posts go out as HTML fragments re
 once per language for a neutral reader, and the page's script adapts them to its reader
 (which actions to show, the reader's time zone).
 
-Events carry increasing ids: a post's `position` in its topic, so a client that comes
-back fetches what it missed over HTTP (`catch_up`, the route `forums.topic_live`).
+Events carry increasing ids: the topic's change number (`Topic.change_seq`, moved on in
+the transaction of every change to one of its posts, so in commit order), so a client
+that comes back fetches what it missed over HTTP (`catch_up`, the route
+`forums.topic_live`): new posts, held posts published since (whatever their position),
+edits and deletions.
 
 Fragments are emitted after commit from the `hub.events` signals, in whichever process
 made the change (web, API, mail gateway, worker). With HUB_REDIS_URL set, Flask-SocketIO
@@ -355,7 +358,7 @@ def on_join(data: Any) -> dict[str, Any]:
             topic = services.get_topic(viewer, int(data["topic"]))
             board = topic.board
             room = topic_room(topic.id, board.id)
-            extra = {"last": topic.last_position or 0}
+            extra = {"last": topic.last_position or 0, "seq": topic.change_seq or 0}
         elif "board" in data:
             board = services.get_board(viewer, str(data["board"]))
             room = board_room(board.id)
@@ -466,7 +469,7 @@ def publish_post(app: Flask, event: events.PostEvent, change: str) -> None:
         data = {"topic_id": topic.id, "id": post.id, "position": post.position,
                 "thread_key": post.thread_key, "depth": post.depth,
                 "parent_id": post.parent_id, "author_id": post.author_id, "change": change,
-                "at": isotime(clock.now())}
+                "seq": post.change_seq, "at": isotime(clock.now())}
         if post.position == 1:
             data["title"] = topic.title
         for locale in topic_languages:
@@ -535,37 +538,57 @@ def _recheck_member(live: Live, member_id: int) -> None:
 # -- catching up over HTTP --------------------------------------------------------------------
 
 def catch_up(viewer: Any, topic: Topic, after: int, since: Any = None,
-             view: str = "flat") -> dict[str, Any]:
-    """Posts a reader missed: those after position `after`, and (with `since`) those
-    edited or deleted since then, rendered for this reader as on the topic page."""
+             view: str = "flat", seq: int | None = None) -> dict[str, Any]:
+    """Posts a reader missed, rendered for this reader as on the topic page.
+
+    With `seq` (the topic's change number the reader's page is current to): every post
+    changed since, in change order: new ones, held ones published since whatever their
+    position, edited and deleted ones. The answer's `seq` is where to go on from.
+    Without it (pages from before change numbers): posts after position `after` and,
+    with `since`, those edited or deleted since then."""
     from sqlalchemy import or_
 
     board = topic.board
     moderator = access.can_moderate(viewer, board)
-    changed = Post.position > after
-    if since is not None:
-        changed = or_(changed, Post.edited_at >= since, Post.deleted_at >= since)
+    # Read before the posts: every change up to it is committed (the topic row lock
+    # orders them), so nothing at or below it can appear later.
+    current = topic.change_seq or 0
+    query = db.select(Post).where(Post.topic_id == topic.id,
+                                  queries.visible_posts(viewer, moderator))
+    if seq is not None:
+        query = query.where(Post.change_seq > seq).order_by(Post.change_seq)
+    else:
+        changed = Post.position > after
+        if since is not None:
+            changed = or_(changed, Post.edited_at >= since, Post.deleted_at >= since)
+        query = query.where(changed).order_by(Post.position)
     rows = list(db.session.scalars(
-        db.select(Post).where(Post.topic_id == topic.id, changed,
-                              queries.visible_posts(viewer, moderator))
-        .options(*queries._post_options()).order_by(Post.position)
-        .limit(CATCH_UP_LIMIT + 1)).unique())
+        query.options(*queries._post_options()).limit(CATCH_UP_LIMIT + 1)).unique())
     more = len(rows) > CATCH_UP_LIMIT
     rows = rows[:CATCH_UP_LIMIT]
     page = queries.TopicPage(
         topic=topic, board=board, posts=rows, view=view, size=CATCH_UP_LIMIT,
         moderator=moderator, reply=queries.reply_decision(viewer, topic, board, moderator))
+    if board.premoderated:
+        page.pending_edits = services.pending_edit_ids(viewer, rows, moderator)
     items = []
     for post in rows:
         html = render_template("forums/_live_post.html", post=post, page=page, topic=topic,
                                board=board)
+        if post.deleted_at is not None:
+            change = "delete"
+        elif post.position > after or (seq is not None and post.published_seq > seq):
+            change = "new"  # the reader cannot have it: arrived or published since
+        else:
+            change = "edit"
         items.append({"id": post.id, "position": post.position,
                       "thread_key": post.thread_key, "depth": post.depth,
                       "parent_id": post.parent_id, "author_id": post.author_id,
-                      "change": "new" if post.position > after else
-                      "delete" if post.deleted_at else "edit", "html": html})
+                      "change": change, "seq": post.change_seq, "html": html})
+    if more:
+        current = rows[-1].change_seq if seq is not None else current
     return {"items": items, "more": more, "last": topic.last_position or 0,
-            "at": isotime(clock.now())}
+            "seq": max(current, seq or 0), "at": isotime(clock.now())}
 
 
 def board_rows(viewer: Any, board: Board) -> dict[str, Any]:

@@ -266,11 +266,11 @@ def _member_topic(item: Topic) -> Any:
     """A member's topic page: the copy kept for members who see it as they do, filled in
     for them (`forums.cache`), else rendered (and kept)."""
     me = _me()
-    member = queries.reader(me, item)
     moderator = access.can_moderate(me, item.board)
+    member = queries.reader(me, item, moderator)
     key = None if member is None else cache.member_key(
         item, moderator, queries.reply_decision(me, item, item.board, moderator),
-        member.hidden_posts)
+        member.sees_more)
     if key is None:
         return _render_topic(item, member)[0]
     kept = cache.pages().get(key)
@@ -326,12 +326,16 @@ def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
 
 @bp.get("/topics/<int:topic_id>/live")
 def topic_live(topic_id: int) -> Any:
-    """What a live page missed (JSON for forums/static/live.js): posts after position
-    `after`, and those edited or deleted since `since`, rendered for this reader."""
+    """What a live page missed (JSON for forums/static/live.js), rendered for this
+    reader: every post changed since the topic's change number `seq` (new, published
+    since, edited, deleted); without `seq`, posts after position `after` and those
+    edited or deleted since `since`."""
     item = _topic(topic_id)
     after = request.args.get("after", 0, type=int) or 0
+    seq = request.args.get("seq", type=int)
     view = "threaded" if request.args.get("view") == "threaded" else "flat"
-    return jsonify(sockets.catch_up(_me(), item, after, _since(), view))
+    return jsonify(sockets.catch_up(_me(), item, after, _since(), view,
+                                    seq=seq if seq is not None and seq >= 0 else None))
 
 
 def _since() -> datetime | None:
@@ -478,9 +482,13 @@ def edit(post_id: int) -> Any:
     if not services.can_edit(_me(), post, topic_.board):
         abort(403)
     form = EditForm(obj=None)
+    waiting = services.pending_edit(post) if services.edit_needs_approval(
+        _me(), post, topic_.board) else None
     if request.method == "GET":
-        form.body.data = post.body
-        form.title.data = topic_.title
+        # An author goes on from the edit that waits, not from the published text.
+        form.body.data = waiting.body if waiting is not None else post.body
+        form.title.data = waiting.title if waiting is not None and waiting.title \
+            else topic_.title
     if form.validate_on_submit():
         try:
             services.edit_post(_me(), post, form.body.data,
@@ -488,11 +496,18 @@ def edit(post_id: int) -> Any:
         except HubError as exc:
             _form_error(form, exc)
         else:
-            flash(_("Your changes are saved."), "success")
+            if services.pending_edit(post) is not None and not access.can_moderate(
+                    _me(), topic_.board):
+                flash(_("Thank you. A moderator will look at your changes; until then the "
+                        "post shows the published text."), "info")
+            else:
+                flash(_("Your changes are saved."), "success")
             return redirect(safe_next(request.args.get("next"), post_url(post)))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
-                           form=form), status
+                           form=form, waiting=waiting,
+                           held=services.edit_needs_approval(_me(), post, topic_.board)
+                           ), status
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -539,7 +554,8 @@ def moderation() -> str:
     items = services.moderation_queue(_me())
     if not items and not services.moderated_boards(_me()):
         abort(403)
-    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm())
+    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm(),
+                           diff=services.edit_diff)
 
 
 def _back(post: Post) -> str:
@@ -566,6 +582,29 @@ def reject(post_id: int) -> Any:
     services.reject_post(_me(), post, form.reason.data)
     flash(_("The post is rejected; the author has been told why."), "info")
     return redirect(_back(post))
+
+
+@bp.post("/edits/<int:edit_id>/approve")
+@login_required
+def approve_edit(edit_id: int) -> Any:
+    edit = services.get_edit(_me(), edit_id)
+    services.approve_edit(_me(), edit)
+    flash(_("The edit is published."), "success")
+    return redirect(_back(edit.post))
+
+
+@bp.post("/edits/<int:edit_id>/reject")
+@login_required
+def reject_edit(edit_id: int) -> Any:
+    edit = services.get_edit(_me(), edit_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the author a reason."), "error")
+        return redirect(_back(edit.post))
+    services.reject_edit(_me(), edit, form.reason.data)
+    flash(_("The edit is rejected; the published text stays and the author has been told "
+            "why."), "info")
+    return redirect(_back(edit.post))
 
 
 @bp.post("/posts/<int:post_id>/dismiss")

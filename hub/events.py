@@ -23,6 +23,8 @@ post_held = signals.signal("post-held")  # after commit
 post_edited = signals.signal("post-edited")  # after commit
 post_rejected = signals.signal("post-rejected")  # after commit
 post_deleted = signals.signal("post-deleted")  # after commit (soft delete)
+# A member's edit of a published post waits for a moderator (pre-moderated boards).
+post_edit_pending = signals.signal("post-edit-pending")  # inside the edit's transaction
 topic_changed = signals.signal("topic-changed")  # after commit: pin, lock, move, delete
 # Conference proceedings were published (after commit); the registry files them as a report.
 proceedings_published = signals.signal("proceedings-published")
@@ -48,6 +50,15 @@ class PostEvent:
     author_id: int | None
     status: str
     source: str
+
+
+@dataclass(frozen=True)
+class PostEditEvent:
+    edit_id: int
+    post_id: int
+    topic_id: int
+    board_id: int
+    editor_id: int | None
 
 
 @dataclass(frozen=True)

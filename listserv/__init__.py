@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
     events.post_pending.connect(services.on_post_pending)
     events.post_pending.connect(inbound.on_post_pending)
     events.post_pending.connect(moderation.on_post_pending)  # held: tell the moderators
+    events.post_edit_pending.connect(moderation.on_post_edit_pending)  # the same for edits
     views.init_app(app)
     cli.init_app(app)
     app.extensions["hub_services"]["gateway"] = gateway.service

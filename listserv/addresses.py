@@ -9,6 +9,7 @@ digest and bounce addresses carry a token after a `+`:
 - `SLUG+b-MEMBER-MAC`       the VERP envelope sender: bounces name the member;
 - `SLUG+m-POST-MEMBER-MAC`  the Reply-To of a held-post notification: bound to one held
   post and one moderator, it takes "approve" or "reject <reason>" (`listserv.moderation`);
+- `SLUG+e-EDIT-MEMBER-MAC`  the same for an edit of a published post waiting for approval;
 - `SLUG+c-REQUEST-MEMBER-MAC`  the Reply-To of a confirmation request: a reply to it
   confirms a change asked for by email (`listserv.confirmations`); the same token, after
   "confirm", is what the member may also write in a subject or follow as a link.
@@ -32,7 +33,7 @@ REQUEST_SUFFIX = "-request"
 NOREPLY = "noreply"
 _MAC_LEN = 16
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_TOKEN = re.compile(r"^(?P<kind>[rdbumc])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
+_TOKEN = re.compile(r"^(?P<kind>[rdbumec])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
 
 
 def _b36(n: int) -> str:
@@ -91,6 +92,11 @@ def moderation_address(slug: str, post_id: int, member_id: int) -> str:
     return f"{slug}+{_token('m', post_id, member_id)}@{domain()}"
 
 
+def edit_moderation_address(slug: str, edit_id: int, member_id: int) -> str:
+    """The Reply-To of the notification that edit `edit_id` waits for `member_id`."""
+    return f"{slug}+{_token('e', edit_id, member_id)}@{domain()}"
+
+
 def digest_address(slug: str, member_id: int) -> str:
     return f"{slug}+{_token('d', member_id)}@{domain()}"
 
@@ -146,6 +152,7 @@ class ListAddress:
     kind: str
     post_id: int | None = None
     member_id: int | None = None
+    edit_id: int | None = None  # "moderate" for a waiting edit rather than a held post
     bad_token: bool = False  # a token was present but did not verify
     token: str = ""  # the token after the "+" (a confirmation is looked up by it)
 
@@ -179,6 +186,8 @@ def parse(address: str) -> ListAddress | None:
         return ListAddress(address, base, "reply", post_id=ids[0], member_id=ids[1])
     if kind == "m" and len(ids) == 2:
         return ListAddress(address, base, "moderate", post_id=ids[0], member_id=ids[1])
+    if kind == "e" and len(ids) == 2:
+        return ListAddress(address, base, "moderate", edit_id=ids[0], member_id=ids[1])
     if kind == "d" and len(ids) == 1:
         return ListAddress(address, base, "digest", member_id=ids[0])
     if kind == "b" and len(ids) == 1:

@@ -31,7 +31,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from forums import services as forums
-from forums.models import Board, Post, Topic
+from forums.models import Board, Post, PostEdit, Topic
 from hub import clock
 from hub.errors import Conflict, HubError
 from hub.extensions import db
@@ -278,40 +278,63 @@ def _moderation_notice(row: InboundMessage, mail: rules.Mail, *, done: bool,
 
 
 def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
-    """Carry out "approve" / "reject <reason>" through the forums' services, which check
-    access again, write the audit log and tell the author; the log row and the
-    confirmation commit with the decision (or neither does)."""
-    post, decision, moderator = mail.held, mail.decision, mail.member
+    """Carry out "approve" / "reject <reason>" (of a held post, or of an edit waiting
+    for approval) through the forums' services, which check access again, write the
+    audit log and tell the author; the log row and the confirmation commit with the
+    decision (or neither does)."""
+    post, decision, moderator, edit = mail.held, mail.decision, mail.member, mail.held_edit
     assert post is not None and decision is not None and moderator is not None
     row_id, post_id = row.id, post.id
+    edit_id = edit.id if edit is not None else None
     row.post_id = post_id
     author = post.author.name if post.author is not None else ""
+    if edit is not None:
+        author = edit.editor.name if edit.editor is not None else ""
     topic = mail.topic.title if mail.topic is not None else ""
+    what = f"Edit {edit_id} of post {post_id}" if edit is not None else f"Post {post_id}"
+    approve = decision.verb == moderation.APPROVE
     with force_locale(mail.language):
-        if decision.verb == moderation.APPROVE:
+        if approve and edit is not None:
+            done = _("You approved the edit by %(author)s in “%(topic)s”; the post now "
+                     "shows the new text.", author=author, topic=topic)
+        elif approve:
             done = _("You approved the post by %(author)s in “%(topic)s”; it is published "
                      "and goes out to the list.", author=author, topic=topic)
-            reason = f"Post {post_id} approved by {moderator.email}."
+        elif edit is not None:
+            done = _("You rejected the edit by %(author)s in “%(topic)s”; the post keeps "
+                     "its published text. We emailed them your reason: %(reason)s",
+                     author=author, topic=topic, reason=decision.reason)
         else:
             done = _("You rejected the post by %(author)s in “%(topic)s”. We emailed them "
                      "your reason: %(reason)s", author=author, topic=topic,
                      reason=decision.reason)
-            reason = f"Post {post_id} rejected by {moderator.email}: {decision.reason}"
+    if approve:
+        reason = f"{what} approved by {moderator.email}."
+    else:
+        reason = f"{what} rejected by {moderator.email}: {decision.reason}"
     _finish(row, "moderated", verdict.rule, reason)  # commits with the decision
     try:
-        if decision.verb == moderation.APPROVE:
+        if approve:
             _moderation_notice(row, mail, done=True, outcome=done,
                                post_url=links.post_url(post, mail.topic))
-            forums.approve_post(moderator, post)
+            if edit is not None:
+                forums.approve_edit(moderator, edit)
+            else:
+                forums.approve_post(moderator, post)
         else:
             _moderation_notice(row, mail, done=True, outcome=done)
-            forums.reject_post(moderator, post, decision.reason)
+            if edit is not None:
+                forums.reject_edit(moderator, edit, decision.reason)
+            else:
+                forums.reject_post(moderator, post, decision.reason)
     except HubError as exc:
         db.session.rollback()
         row = db.session.get(InboundMessage, row_id)
         with force_locale(mail.language):
-            if exc.code == "not_held":  # decided on the web a moment ago
-                why = moderation.what_happened(db.session.get(Post, post_id))
+            if exc.code in {"not_held", "not_pending"}:  # decided on the web a moment ago
+                why = (moderation.what_happened_edit(db.session.get(PostEdit, edit_id))
+                       if edit_id is not None
+                       else moderation.what_happened(db.session.get(Post, post_id)))
             elif exc.code == "not_moderator":
                 why = moderation.not_moderator(mail.board)
             else:

@@ -13,6 +13,10 @@ the decision a moderator's reply carries.
    `read_decision` and `listserv.inbound` carries it out through the forums' own
    `approve_post` / `reject_post` (access, audit log, the author's mail, list fan-out).
 
+Edits of published posts that wait for approval (`forums.services.edit_needs_approval`)
+go the same way: `on_post_edit_pending` queues `listserv.held_edit`, whose message shows
+the published and the proposed text and answers to `SLUG+e-EDIT-MEMBER-MAC@`.
+
 Imports `hub`, `forums` and `listserv` (addresses, links).
 """
 
@@ -24,7 +28,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from forums.models import Board, Post, Topic
+from forums import services as forums
+from forums.models import Board, Post, PostEdit, Topic
 from hub import access, events, jobs
 from hub.extensions import db
 from hub.mailer import send_mail
@@ -90,6 +95,40 @@ def notify_moderators(payload: dict[str, Any]) -> None:
             author=author.name if author is not None else "", body=post.body,
             files=files, is_topic=post.position == 1, queue_url=queue_url,
             list_address=addresses.list_address(board.slug))
+    db.session.commit()
+
+
+def on_post_edit_pending(_sender: Any, event: events.PostEditEvent, **_kw: Any) -> None:
+    """Listener, inside the edit's transaction: the notification job commits with it."""
+    jobs.enqueue("listserv.held_edit", {"edit_id": event.edit_id})
+
+
+@jobs.handler("listserv.held_edit")
+def notify_moderators_of_edit(payload: dict[str, Any]) -> None:
+    """One message to each moderator of the board, if the edit still waits."""
+    edit = db.session.get(PostEdit, int(payload["edit_id"]))
+    if edit is None or edit.state != "pending":
+        return
+    post = edit.post
+    if post.deleted_at is not None:
+        return
+    topic = db.session.get(Topic, post.topic_id)
+    board = db.session.get(Board, topic.board_id)
+    queue_url = links.absolute("forums.moderation") + f"#q{post.id}"
+    diff = forums.unified_diff(post.body, edit.body)
+    for moderator in moderators_of(board):
+        send_mail(
+            moderator.email, "listserv_held_edit", language=moderator.language or "en",
+            name=moderator.name,
+            headers={"Reply-To": addresses.edit_moderation_address(board.slug, edit.id,
+                                                                   moderator.id),
+                     "X-Hub-Held-Edit": str(edit.id),
+                     "X-Auto-Response-Suppress": "All"},
+            member=moderator, board=board, topic=topic.title, post=post, edit=edit,
+            author=edit.editor.name if edit.editor is not None else "",
+            published=post.body, proposed=edit.body, diff=diff,
+            new_title=edit.title if edit.title and edit.title != topic.title else "",
+            queue_url=queue_url, list_address=addresses.list_address(board.slug))
     db.session.commit()
 
 
@@ -166,6 +205,21 @@ def what_happened(post: Post | None) -> str:
         return _("The post in “%(topic)s” was already approved by %(moderator)s and is "
                  "published.", topic=title, moderator=who)
     return _("The post in “%(topic)s” is already published.", topic=title)
+
+
+def what_happened_edit(edit: PostEdit | None) -> str:
+    """For a reply about an edit that no longer waits: what became of it (one sentence,
+    in the current language)."""
+    if edit is None or edit.post.deleted_at is not None:
+        return _("The post is no longer there, so there is nothing to approve or reject.")
+    who = edit.decided_by.name if edit.decided_by is not None else ""
+    if edit.state in {"replaced", "withdrawn"}:
+        return _("The author has changed or withdrawn this edit since; the moderation "
+                 "queue shows what waits now.")
+    if edit.state == "rejected":
+        return _("This edit was already rejected by %(moderator)s, with the reason: "
+                 "%(reason)s", moderator=who, reason=edit.reason)
+    return _("This edit was already approved by %(moderator)s.", moderator=who)
 
 
 def queue_url() -> str:

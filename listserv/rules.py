@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flufl.bounce import all_failures
 
-from forums.models import Board, Post, Topic
+from forums.models import Board, Post, PostEdit, Topic
 from hub import access
 from hub.extensions import db
 from hub.models import Member, MemberStatus
@@ -72,6 +72,7 @@ class Mail:
     elided: str = ""
     bounced: list[tuple[Member, str]] = field(default_factory=list)  # (member, hard|soft)
     held: Post | None = None  # the held post a moderation reply decides
+    held_edit: PostEdit | None = None  # ... or the waiting edit of that (published) post
     decision: moderation.Decision | None = None
     confirmation: CommandRequest | None = None  # the request a confirmation carries out
     dry_run: bool = False
@@ -396,22 +397,31 @@ def check_sender(mail: Mail) -> Verdict | None:
 
 
 def check_moderation(mail: Mail) -> Verdict | None:
-    """A reply to a held-post notification: the moderator (bound to the token, checked by
-    `check_sender`) must still moderate the board and the post must still wait; the
-    first line of the trimmed reply says "approve" or "reject <reason>"."""
+    """A reply to a held-post (or waiting-edit) notification: the moderator (bound to the
+    token, checked by `check_sender`) must still moderate the board and the post (or
+    edit) must still wait; the first line of the trimmed reply says "approve" or
+    "reject <reason>"."""
     address = mail.address
     if address is None or address.kind != "moderate":
         return None
     assert mail.board is not None and mail.body is not None
-    post = db.session.get(Post, address.post_id)
+    edit = (db.session.get(PostEdit, address.edit_id) if address.edit_id is not None
+            else None)
+    if edit is not None:
+        post: Post | None = edit.post
+    else:
+        post = db.session.get(Post, address.post_id) if address.post_id is not None else None
     topic = db.session.get(Topic, post.topic_id) if post is not None else None
     with force_locale(mail.language):
         if not access.can_moderate(mail.member, mail.board):
             return _reject("moderation", "not_moderator", moderation.not_moderator(mail.board))
         if post is None or topic is None or topic.board_id != mail.board.id:
             return _reject("moderation", "gone", moderation.what_happened(None))
-        mail.held, mail.topic = post, topic
-        if post.status != "held" or post.deleted_at is not None:
+        mail.held, mail.topic, mail.held_edit = post, topic, edit
+        if edit is not None:
+            if edit.state != "pending" or post.deleted_at is not None:
+                return _reject("moderation", "not_held", moderation.what_happened_edit(edit))
+        elif post.status != "held" or post.deleted_at is not None:
             return _reject("moderation", "not_held", moderation.what_happened(post))
         trimmed = trim_reply(mail.body.text)
         mail.text, mail.elided = trimmed.body, trimmed.elided
@@ -429,11 +439,12 @@ def check_moderation(mail: Mail) -> Verdict | None:
                 "Write “approve” on the first line of your reply to publish the post, or "
                 "“reject” followed by your reason to refuse it."))
     who = mail.member.email if mail.member else mail.from_address
+    what = f"edit {edit.id} of post {post.id}" if edit is not None else f"post {post.id}"
     if decision.verb == moderation.APPROVE:
         return Verdict(MODERATE, "moderation",
-                       f"{who} approves post {post.id} in “{topic.title}”.", "approve")
+                       f"{who} approves {what} in “{topic.title}”.", "approve")
     return Verdict(MODERATE, "moderation",
-                   f"{who} rejects post {post.id} in “{topic.title}”: {decision.reason}",
+                   f"{who} rejects {what} in “{topic.title}”: {decision.reason}",
                    "reject")
 
 

@@ -4,7 +4,7 @@
 // A small Socket.IO client (protocol v5 over Engine.IO v4, WebSocket transport only):
 // it joins the page's room, inserts the server-rendered fragments it receives, shows how
 // many people are reading, and after a lost connection fetches what it missed over HTTP
-// (posts after the last position it has seen), then goes on.
+// (every post changed since the topic's change number it is current to), then goes on.
 (function () {
   "use strict";
 
@@ -15,6 +15,11 @@
   var viewer = d.viewer || "";
   var since = d.at || "";
   var last = parseInt(d.last, 10) || 0;
+  // The topic's change number this page is current to. Live events move it on only when
+  // they follow it without a gap: events from several processes may arrive out of order,
+  // and a gap (a change this reader was not sent, or one still on its way) must be
+  // fetched by the next catch-up rather than skipped.
+  var seq = d.seq === undefined || d.seq === "" ? null : (parseInt(d.seq, 10) || 0);
   var textEl = box.querySelector(".live-text");
   var noticeEl = box.querySelector(".live-notice");
   var announceEl = box.querySelector(".live-announce");
@@ -144,14 +149,19 @@
       everJoined = true;
       retry = 0;
       showReaders(answer.readers);
-      if (kind === "topic" && (!first || (answer.last || 0) > last)) { catchUp(); }
+      if (kind === "topic" && (!first || (answer.last || 0) > last ||
+          (seq !== null && (answer.seq || 0) > seq))) { catchUp(); }
       if (kind === "board" && !first) { refreshRows(); }
     });
   }
 
   function handle(name, data) {
     if (name === "readers") { showReaders(data.count); }
-    else if (name === "post") { since = data.at || since; placePost(data, true); }
+    else if (name === "post") {
+      since = data.at || since;
+      if (seq !== null && data.seq === seq + 1) { seq = data.seq; }
+      placePost(data, true);
+    }
     else if (name === "topic_row") { placeRow(data, true); }
     else if (name === "topic") { topicChanged(data); }
     else if (name === "revoked") {
@@ -280,7 +290,8 @@
 
   function catchUp() {
     var url = d.catchUp + "?after=" + last + "&view=" + (threaded ? "threaded" : "flat") +
-      (since ? "&since=" + encodeURIComponent(since) : "");
+      (since ? "&since=" + encodeURIComponent(since) : "") +
+      (seq !== null ? "&seq=" + seq : "");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
@@ -288,6 +299,7 @@
         data.items.forEach(function (item) { placePost(item, false); });
         if (data.more) { notice(d.later, window.location.href); }
         since = data.at || since;
+        if (seq !== null && typeof data.seq === "number" && data.seq > seq) { seq = data.seq; }
       })
       .catch(function () { /* the next reconnect tries again */ });
   }

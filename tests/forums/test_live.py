@@ -259,6 +259,64 @@ def test_catch_up_returns_what_a_reader_missed(client, auth, cast):
     assert "Edit" in mine["items"][0]["html"] and data["last"] == 3
 
 
+def _catch_up(client, topic_id, state):
+    """What live.js asks after a reconnect: the state its page (or its last catch-up)
+    left it in, as the page's live box gives it."""
+    query = {"after": state["last"], "since": state["at"], "view": "flat"}
+    if state.get("seq") is not None:
+        query["seq"] = state["seq"]
+    return client.get(f"/forums/topics/{topic_id}/live", query_string=query).get_json()
+
+
+def test_catch_up_returns_a_held_post_published_after_later_ones(client, auth, cast):
+    """A reply held for a moderator keeps its position; when it is approved while a
+    reader is away, it is older than the posts the reader has, and still missed."""
+    cast.public.premoderated = True
+    db.session.commit()
+    first = services.create_topic(cast.moderator, cast.public, "Catching up", "One.")
+    topic = first.topic
+    held = services.create_reply(cast.member, topic, "Two, held for a moderator.")
+    third = services.create_reply(cast.moderator, topic, "Three, published at once.")
+    auth.login(cast.group_member)
+    page = client.get(f"/forums/topics/{topic.id}").get_data(as_text=True)
+    assert "Two, held" not in page and 'data-last="3"' in page
+    box = re.search(r'<p id="live"[^>]*>', page).group(0)
+    state = {"last": 3, "at": re.search(r'data-at="([^"]+)"', box).group(1)}
+    seq = re.search(r'data-seq="(\d+)"', box)
+    state["seq"] = int(seq.group(1)) if seq else None
+
+    services.approve_post(cast.moderator, held)  # while the reader is disconnected
+    services.edit_post(cast.moderator, third, "Three, corrected.")
+    data = _catch_up(client, topic.id, state)
+    assert [(i["id"], i["change"]) for i in data["items"]] == [
+        (held.id, "new"), (third.id, "edit")]
+    assert "Two, held for a moderator." in data["items"][0]["html"]
+    # Where the answer leaves the reader, nothing is missing and nothing comes twice.
+    state.update(last=data["last"], at=data["at"], seq=data.get("seq"))
+    assert _catch_up(client, topic.id, state)["items"] == []
+    late = services.create_reply(cast.member, topic, "Four, held and then rejected.")
+    services.reject_post(cast.moderator, late, "Off topic.")
+    assert _catch_up(client, topic.id, state)["items"] == []  # never visible to them
+
+
+def test_live_events_carry_the_change_number_catch_up_goes_on_from(auth, cast, sio, client):
+    first = services.create_topic(cast.moderator, cast.public, "Numbers", "One.")
+    auth.login(cast.member)
+    sock = sio()
+    answer = sock.emit("join", {"topic": first.topic_id}, callback=True)
+    sock.get_received()
+    reply = services.create_reply(cast.moderator, first.topic, "Two.")
+    [event] = _events(sock, "post")
+    assert event["seq"] == answer["seq"] + 1
+    data = client.get(f"/forums/topics/{first.topic_id}/live",
+                      query_string={"after": 2, "seq": event["seq"]}).get_json()
+    assert data["items"] == [] and data["seq"] == event["seq"]
+    services.delete_post(cast.moderator, reply)
+    data = client.get(f"/forums/topics/{first.topic_id}/live",
+                      query_string={"after": 2, "seq": event["seq"]}).get_json()
+    assert [(i["id"], i["change"]) for i in data["items"]] == [(reply.id, "delete")]
+
+
 @pytest.mark.parametrize("role,status", [("anonymous", 404), ("member", 404),
                                          ("group_member", 200)])
 def test_catch_up_is_access_checked(client, auth, cast, role, status):

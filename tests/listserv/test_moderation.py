@@ -366,3 +366,64 @@ def test_reading_the_first_line(text, verb, reason):
     decision = read_decision(text)
     assert (decision.verb, decision.reason) == (verb, reason)
 
+
+
+# -- edits of published posts that wait for approval ----------------------------------------
+
+def _published_then_edited(world, run_jobs, smtp):
+    post = world.hold()
+    forums.approve_post(world.moderator, post)
+    run_jobs()
+    smtp.clear()
+    forums.edit_post(world.author, post, "Field trials need three seasons of data.")
+    edit = forums.pending_edit(post)
+    assert edit is not None and post.body == "Field trials need two seasons of data."
+    run_jobs()
+    return post, edit
+
+
+def test_an_edit_waiting_is_mailed_to_the_moderators_with_the_changes(world, smtp, run_jobs):
+    post, edit = _published_then_edited(world, run_jobs, smtp)
+    for moderator in world.moderators:
+        msg, reply_to = _notification(smtp, moderator)
+        assert reply_to == addresses.edit_moderation_address(world.board.slug, edit.id,
+                                                             moderator.id)
+        text = msg.get_body(("plain",)).get_content()
+        assert "Amina Diallo edited a published post" in text
+        assert "-Field trials need two seasons of data." in text
+        assert "+Field trials need three seasons of data." in text
+    for other in world.others:
+        assert smtp.to(other.email) == []
+
+
+def test_approve_an_edit_by_email(world, gateway, smtp, run_jobs):
+    post, edit = _published_then_edited(world, run_jobs, smtp)
+    post = _answer(gateway, smtp, run_jobs, world, post, "approve" + QUOTE)
+    assert post.body == "Field trials need three seasons of data." and post.edited_at
+    assert _decisions(post) == ["post.approve", "post.edit_approve"]
+    (confirmation,) = smtp.to(world.moderator.email)
+    assert "You approved the edit by Amina Diallo" in confirmation.get_body(
+        ("plain",)).get_content()
+    assert smtp.to(world.reader.email) == []  # an edit is not sent to the list again
+
+
+def test_reject_an_edit_by_email_keeps_the_published_text(world, gateway, smtp, run_jobs):
+    world.author.language = "es"
+    db.session.commit()
+    post, edit = _published_then_edited(world, run_jobs, smtp)
+    post = _answer(gateway, smtp, run_jobs, world, post,
+                   "reject Two seasons is what the protocol says." + QUOTE)
+    assert post.body == "Field trials need two seasons of data." and post.edited_at is None
+    assert (edit.state, edit.reason) == ("rejected", "Two seasons is what the protocol says.")
+    (told,) = smtp.to(world.author.email)
+    text = told.get_body(("plain",)).get_content()
+    assert "Estimado/a Amina Diallo:" in text  # in the author's language
+    assert "Two seasons is what the protocol says." in text
+    assert "Field trials need three seasons of data." in text  # what they proposed
+    # A second answer (another moderator, or the same twice) is told what happened.
+    again = _answer(gateway, smtp, run_jobs, world, post, "approve",
+                    to=addresses.edit_moderation_address(world.board.slug, edit.id,
+                                                         world.moderator.id))
+    assert again.body == "Field trials need two seasons of data."
+    (answer,) = smtp.to(world.moderator.email)
+    assert "already rejected" in answer.get_body(("plain",)).get_content()
