@@ -125,14 +125,11 @@ def advance(conference: Conference, now: datetime | None = None) -> list[str]:
                      []):
             announced.append("close")
     conference = db.session.scalar(db.select(Conference).where(Conference.slug == slug))
-    changed = False
-    for item in conference.rounds:
-        changed = services.sync_round_lock(conference, item, now) or changed
+    for item in list(conference.rounds):  # each change commits (the forums' lock)
+        services.sync_round_lock(conference, item, now)
     if now >= closes and "close" in _claimed(conference):
         conference.schedule_done = all(r.auto_locked or r.topic_id is None
                                        for r in conference.rounds)
-        changed = True
-    if changed:
         db.session.commit()
     return announced
 

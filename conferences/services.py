@@ -963,21 +963,22 @@ def get_round(who: Any, conference: Conference, round_id: int) -> Round:
 
 def sync_round_lock(conference: Conference, item: Round, now: datetime | None = None) -> bool:
     """Lock a round's topic when its time is over; unlock it when a moderator extends a
-    round the schedule had locked. True when something changed."""
+    round the schedule had locked. True when something changed (and is committed).
+
+    Through the forums' lock, in one transaction with the round's own flag, so readers
+    with the topic open are told and cached pages of it move on."""
     now = now or clock.now()
     topic = item.topic
     if topic is None:
         return False
     ended = now >= clock.aware(item.closes_at)
-    if ended and not item.auto_locked:
-        topic.locked = True
-        item.auto_locked = True
-        return True
-    if not ended and item.auto_locked:
-        topic.locked = False
-        item.auto_locked = False
-        return True
-    return False
+    if ended == bool(item.auto_locked):
+        return False
+    item.auto_locked = ended
+    why = (f"conference {conference.slug}: round {item.number} "
+           + ("ended" if ended else "extended"))
+    forums.set_locked_by_system(topic, ended, why)
+    return True
 
 
 def update_round(actor: Member, item: Round, data: RoundData) -> Round:
@@ -995,9 +996,9 @@ def update_round(actor: Member, item: Round, data: RoundData) -> Round:
         if first is not None and (first.body != item.question
                                   or item.topic.title != title):
             forums.edit_post(actor, first, item.question, title=title)
-    sync_round_lock(conference, item)
     hub_services.audit(actor, "conference.round_update", item, item.title)
     db.session.commit()
+    sync_round_lock(conference, item)
     ensure_round_topic(conference, item)
     return item
 

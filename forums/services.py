@@ -839,8 +839,20 @@ def set_pinned(moderator: Member, topic: Topic, pinned: bool) -> Topic:
 
 def set_locked(moderator: Member, topic: Topic, locked: bool) -> Topic:
     _require_moderator(moderator, topic.board)
+    return _apply_lock(moderator, topic, locked, topic.title)
+
+
+def set_locked_by_system(topic: Topic, locked: bool, why: str) -> Topic:
+    """Lock or unlock a topic for the hub itself (a conference's schedule when a round
+    ends, say): no moderator to check, but the same path as theirs, so the change is
+    audited (`why`, with no actor), commits whatever the caller has pending with it, and
+    live readers and cached pages follow."""
+    return _apply_lock(None, topic, locked, why)
+
+
+def _apply_lock(actor: Member | None, topic: Topic, locked: bool, detail: str) -> Topic:
     topic.locked = bool(locked)
-    audit(moderator, "topic.lock" if locked else "topic.unlock", topic, topic.title)
+    audit(actor, "topic.lock" if locked else "topic.unlock", topic, detail)
     db.session.commit()
     _topic_changed(topic, "lock" if locked else "unlock")
     return topic
