@@ -370,7 +370,8 @@ def create_conference(actor: Member, data: ConferenceData) -> Conference:
     board = Board(slug=slug, name=title[:200], description="", visibility="group",
                   group_id=participants.id, moderator_group_id=moderators_group.id,
                   posting="all", kind="conference", category="E-conferences",
-                  premoderated=bool(data.premoderated), position=0)
+                  premoderated=bool(data.premoderated), position=0,
+                  summaries_after_close=True)  # until the proceedings are published
     db.session.add(board)
     db.session.flush()
     conference = Conference(slug=slug, title=title, board_id=board.id,
@@ -1030,7 +1031,9 @@ def set_round_pinned(actor: Member, item: Round, pinned: bool) -> Round:
 
 
 def post_summary(actor: Member, item: Round, body: str) -> Post:
-    """A moderator's summary of a round: a reply marked as a summary in the thread."""
+    """A moderator's summary of a round: a reply marked as a summary in the thread.
+    Taken after the closing too, until the proceedings are published (the board's
+    `summaries_after_close`, which `hub.access` reads)."""
     conference = item.conference
     require_manager(actor, conference)
     if item.topic is None:

@@ -562,7 +562,8 @@ def summary(slug: str, round_id: int) -> Any:
             return redirect(url_for("forums.post_link", post_id=post.id))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/summary.html", form=form, item=item,
-                           decision=access.check_post(_me(), conference.board),
+                           decision=access.check_post(_me(), conference.board,
+                                                      kind="summary"),
                            **_context(conference)), status
 
 

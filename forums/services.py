@@ -132,10 +132,10 @@ def ensure_visible(who: Any, board: Board) -> None:
     raise Forbidden(str(_l("You do not have access to this board.")), code="no_access")
 
 
-def _check_post(author: Any, board: Board) -> None:
+def _check_post(author: Any, board: Board, kind: str = "post") -> None:
     if board.visibility == "group" and not access.can_read(author, board):
         raise NotFound(str(_l("No such board.")))
-    decision = access.check_post(author, board)
+    decision = access.check_post(author, board, kind=kind)
     if not decision:
         raise Forbidden(decision.message, code=decision.code)
 
@@ -515,7 +515,7 @@ def create_topic(author: Member, board: Board, title: str, body: str, *, source:
                  ) -> Post:
     """Start a topic; returns its first post (published, or held on a pre-moderated
     board). `external_key` ties the topic to an outside record (unique)."""
-    _check_post(author, board)
+    _check_post(author, board, kind)
     title = _check_title(title)
     body = _check_text(body)
     check_flood(author, board)
@@ -547,7 +547,7 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
                  kind: str = "post") -> Post:
     """Reply to a topic, or to one of its posts (`parent`)."""
     board = topic.board
-    _check_post(author, board)
+    _check_post(author, board, kind)
     moderator = access.can_moderate(author, board)
     if topic.deleted_at is not None or topic.status != "published":
         raise NotFound(str(_l("No such topic.")))
