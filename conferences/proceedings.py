@@ -153,6 +153,7 @@ def compile_draft(actor: Member, conference: Conference, language: str | None = 
     """Compile (or recompile) the draft from the closed conference. Texts the Secretariat
     has edited are kept; empty ones are filled from the conference."""
     _require_secretariat(actor)
+    services.refuse_if_cancelled(conference)
     if clock.now() < clock.aware(conference.closes_at):
         raise Conflict(str(_l("Proceedings can be compiled once the conference has closed "
                               "(%(when)s).", when=times.spelled(conference.closes_at))),

@@ -300,6 +300,27 @@ def update_board(actor: Member, board: Board, data: BoardData) -> Board:
     return board
 
 
+def delete_board(actor: Member, board: Board) -> None:
+    """Remove a board for good with its topics, posts, subscriptions and read markers
+    (the database cascades); the Secretariat only. Commits with it whatever the caller
+    has pending (a conference removes its own rows first), then tells the listeners
+    (search index, live readers) that its posts are gone."""
+    if not access.is_secretariat(actor):
+        raise Forbidden(str(_l("Only the Secretariat can delete boards.")))
+    board_id = board.id
+    gone = db.session.execute(
+        db.select(Post.id, Post.topic_id, Post.author_id, Post.status, Post.source)
+        .join(Topic, Post.topic_id == Topic.id).where(Topic.board_id == board_id)).all()
+    audit(actor, "board.delete", board, board.slug)
+    db.session.delete(board)
+    db.session.commit()
+    app = _app()
+    for row in gone:
+        events.post_deleted.send(app, event=events.PostEvent(
+            post_id=row.id, topic_id=row.topic_id, board_id=board_id,
+            author_id=row.author_id, status=row.status, source=row.source))
+
+
 # -- the posting path ------------------------------------------------------------------------
 
 def _check_text(body: str) -> str:
