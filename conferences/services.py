@@ -245,6 +245,17 @@ class ConferenceData:
     announce: bool | None = None  # True: announced now; False: back to draft
 
 
+def _required_text(value: str | None, name: str, limit: int, missing: Any) -> str:
+    """A text someone must give (stripped), of at most `limit` characters."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(str(missing), fields={name: "required"})
+    if len(text) > limit:
+        raise Invalid(str(_l("That is too long (at most %(n)d characters).", n=limit)),
+                      fields={name: "too_long"})
+    return text
+
+
 def _members_by_email(emails: Iterable[str], name: str) -> list[Member]:
     found: list[Member] = []
     unknown: list[str] = []
@@ -487,13 +498,8 @@ def cancel_conference(actor: Member, conference: Conference, reason: str) -> Con
     and why."""
     if not access.is_secretariat(actor):
         raise Forbidden(str(_l("Only the Secretariat can cancel an e-conference.")))
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(str(_l("Please give the reason; everyone concerned receives it.")),
-                      fields={"reason": "required"})
-    if len(reason) > 2000:
-        raise Invalid(str(_l("That is too long (at most %(n)d characters).", n=2000)),
-                      fields={"reason": "too_long"})
+    reason = _required_text(reason, "reason", 2000,
+                            _l("Please give the reason; everyone concerned receives it."))
     lock_row(conference)
     db.session.refresh(conference)
     refuse_if_cancelled(conference)
@@ -712,13 +718,8 @@ def apply(member: Member, conference: Conference, motivation: str,
     refusal = registration_refusal(conference)
     if refusal:
         raise Conflict(refusal, code="registration_closed")
-    motivation = (motivation or "").strip()
-    if not motivation:
-        raise Invalid(str(_l("Please tell the moderators why you want to take part.")),
-                      fields={"motivation": "required"})
-    if len(motivation) > 5000:
-        raise Invalid(str(_l("That is too long (at most %(n)d characters).", n=5000)),
-                      fields={"motivation": "too_long"})
+    motivation = _required_text(motivation, "motivation", 5000,
+                                _l("Please tell the moderators why you want to take part."))
     registration = registration_of(member, conference)
     if registration is not None and registration.status in {PENDING, APPROVED}:
         raise Conflict(str(_l("You have registered already.")), code="registered")
