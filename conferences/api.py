@@ -61,6 +61,8 @@ def conference_json(conference: Conference, viewer: Any) -> dict[str, Any]:
         "description_html": conference.description_html,
         "board": conference.board.slug,
         "status": state,
+        "cancelled_at": isotime(conference.cancelled_at),
+        "cancel_reason": conference.cancel_reason if conference.cancelled_at else None,
         "registration_opens_at": isotime(conference.registration_opens_at),
         "registration_closes_at": isotime(conference.registration_deadline),
         "opens_at": isotime(conference.opens_at),
@@ -250,6 +252,30 @@ def update(slug: str) -> Any:
     if "archive" in data:
         services.set_archive(actor, item, api.field(data, "archive"))
     return jsonify(conference_json(item, actor))
+
+
+@bp.post("/conferences/<slug>/cancel")
+@api.schema({"type": "object", "required": ["reason"],
+             "properties": {"reason": {"type": "string"}}})
+@api.api_view
+def cancel(slug: str) -> Any:
+    """Cancel an e-conference that has not closed (Secretariat): {reason}, emailed to its
+    registrants, participants and moderators; the conference, status "cancelled"."""
+    actor = api.require_secretariat()
+    item = _conference(slug)
+    services.cancel_conference(actor, item, api.field(api.body(), "reason"))
+    return jsonify(conference_json(item, actor))
+
+
+@bp.delete("/conferences/<slug>")
+@api.api_view
+def delete(slug: str) -> Any:
+    """Delete an e-conference made by mistake (Secretariat): one that never opened or
+    where nobody has posted, with its board, groups, rounds, registrations and
+    documents; 204, or 409 with the reason it stays."""
+    actor = api.require_secretariat()
+    services.delete_conference(actor, _conference(slug))
+    return "", 204
 
 
 # -- registrations -------------------------------------------------------------------------------

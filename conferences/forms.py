@@ -107,6 +107,18 @@ class ReasonForm(FlaskForm):
                            validators=[DataRequired(), Length(max=2000)])
 
 
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Why it is cancelled"),
+                           validators=[DataRequired(), Length(max=2000)],
+                           description=_l("Emailed to everyone concerned and shown on the "
+                                          "conference's page."))
+
+
+class DeleteForm(FlaskForm):
+    confirm = StringField(_l("Type the conference's short name to confirm"),
+                          validators=[DataRequired(), Length(max=80)])
+
+
 class InviteForm(FlaskForm):
     people = TextAreaField(_l("People to invite"), validators=[Optional(), Length(max=20000)],
                            description=_l("One per line: an email address, or Name <email>. "

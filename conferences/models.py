@@ -68,6 +68,10 @@ class Conference(db.Model):
     # Set once the closing is announced and every round is locked: the worker's periodic
     # task then skips the conference (one indexed query per round of the worker).
     schedule_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Called off by the Secretariat before it closed, and why (shown on its page and
+    # mailed to everyone concerned; the audit log says who).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
 

@@ -37,6 +37,8 @@ from hub.models import Member
 
 MAX_TEXT = 100_000
 MAX_MAIL_TEXT = 100_000  # characters of the proceedings in the participants' email
+# In the draft's content: each round's summary as last compiled, and from which posts.
+COMPILED_SUMMARIES = "compiled_summaries"
 
 
 def _require_secretariat(actor: Any) -> Member:
@@ -114,8 +116,7 @@ def compile_content(conference: Conference, locale: str) -> dict[str, Any]:
     default_summaries = {}
     round_rows = []
     for item in rounds:
-        texts = [p.body for p in services.summaries(item)]
-        default_summaries[str(item.id)] = "\n\n".join(texts)
+        default_summaries[str(item.id)] = [[p.id, p.body] for p in services.summaries(item)]
         round_rows.append({"id": item.id, "number": item.number, "title": item.title,
                            "question": item.question, "question_html": item.question_html,
                            "opens_at": isotime(item.opens_at),
@@ -152,6 +153,7 @@ def compile_draft(actor: Member, conference: Conference, language: str | None = 
     """Compile (or recompile) the draft from the closed conference. Texts the Secretariat
     has edited are kept; empty ones are filled from the conference."""
     _require_secretariat(actor)
+    services.refuse_if_cancelled(conference)
     if clock.now() < clock.aware(conference.closes_at):
         raise Conflict(str(_l("Proceedings can be compiled once the conference has closed "
                               "(%(when)s).", when=times.spelled(conference.closes_at))),
@@ -171,16 +173,38 @@ def compile_draft(actor: Member, conference: Conference, language: str | None = 
             row.title = _("Proceedings of the e-conference “%(title)s”", title=conference.title)
     if not row.introduction:
         row.introduction = conference.description
-    summaries = dict(row.summaries or {})
-    for key, text in content.pop("default_summaries").items():
-        if not summaries.get(key):
-            summaries[key] = text
-    row.summaries = summaries
+    row.summaries, content[COMPILED_SUMMARIES] = _merge_summaries(
+        row, content.pop("default_summaries"))
     row.content = content
     row.compiled_at = row.updated_at = clock.now()
     hub_services.audit(actor, "proceedings.compile", conference, conference.slug)
     db.session.commit()
     return row
+
+
+def _merge_summaries(row: Proceedings, posted: dict[str, list[list[Any]]]
+                     ) -> tuple[dict[str, str], dict[str, Any]]:
+    """The draft's summary of each round after a (re)compilation, and what it was
+    compiled from. A text the Secretariat has not touched follows the moderators'
+    summary posts (those posted since, after the closing say, included); an edited one
+    is kept, with the summaries posted since the last compilation added below it."""
+    before = (row.content or {}).get(COMPILED_SUMMARIES)
+    summaries = dict(row.summaries or {})
+    compiled: dict[str, Any] = {}
+    for key, posts in posted.items():
+        text = "\n\n".join(body for _id, body in posts)
+        compiled[key] = {"text": text, "posts": [post_id for post_id, _body in posts]}
+        current = summaries.get(key, "")
+        if before is None:  # a draft compiled before this was kept: fill empty ones only
+            summaries[key] = current or text
+            continue
+        last = before.get(key, {"text": "", "posts": []})
+        if not current or current == last["text"]:
+            summaries[key] = text
+        else:
+            new = [body for post_id, body in posts if post_id not in set(last["posts"])]
+            summaries[key] = "\n\n".join([current, *new])
+    return summaries, compiled
 
 
 def update_draft(actor: Member, conference: Conference, *, title: str | None = None,
@@ -220,6 +244,7 @@ def update_draft(actor: Member, conference: Conference, *, title: str | None = N
 def edition(row: Proceedings) -> dict[str, Any]:
     """The draft as it would be published: texts rendered once, here."""
     content = dict(row.content or {})
+    content.pop(COMPILED_SUMMARIES, None)
     rounds = []
     for item in content.get("rounds", []):
         summary = (row.summaries or {}).get(str(item["id"]), "")
@@ -393,6 +418,7 @@ def publish(actor: Member, conference: Conference) -> Proceedings:
     row.edition = data
     first = row.published_at is None
     row.published_at = clock.now()
+    conference.board.summaries_after_close = False  # the record is made: summaries end
     row.published_by_id = actor.id
     hub_services.audit(actor, "proceedings.publish", conference, conference.slug)
     if first:

@@ -8,7 +8,10 @@ inserting a row under a unique (conference, key) constraint in the same transact
 its mail jobs, so of several workers only the one whose insert commits sends anything.
 
 Announcements that come too late to be useful (the worker was down past the end of the
-round) are recorded as skipped instead of sent. Imports `hub`, `forums`, `conferences`.
+round) are recorded as skipped instead of sent. A cancelled conference announces
+nothing more, also when a worker was already under way as it was cancelled: the claim
+reads the cancellation under the conference's row lock before it queues any mail.
+Imports `hub`, `forums`, `conferences`.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ def _announce(conference: Conference, keys: list[str], fresh: bool, template: st
     conference_id = conference.id
     if not _claim(conference_id, keys, fresh, len(people)):
         return False
+    if not _still_on(conference):
+        db.session.rollback()
+        return False
     for member in people:
         round_lines = [
             {"number": r.number, "title": r.title, "question": r.question,
@@ -83,6 +89,15 @@ def _announce(conference: Conference, keys: list[str], fresh: bool, template: st
     return True
 
 
+def _still_on(conference: Conference) -> bool:
+    """Not cancelled, read in the claim's transaction after its insert: under the
+    conference's row lock on PostgreSQL (cancelling takes it too), under the database's
+    write lock on SQLite; either way a cancellation committed meanwhile is seen."""
+    services.lock_row(conference)
+    return db.session.scalar(db.select(Conference.cancelled_at).where(
+        Conference.id == conference.id)) is None
+
+
 def _claimed(conference: Conference) -> set[str]:
     return set(db.session.scalars(db.select(Announcement.key).where(
         Announcement.conference_id == conference.id)))
@@ -91,6 +106,8 @@ def _claimed(conference: Conference) -> set[str]:
 def advance(conference: Conference, now: datetime | None = None) -> list[str]:
     """Bring one conference up to date with the clock; returns the keys announced."""
     now = now or clock.now()
+    if conference.cancelled_at is not None:
+        return []
     slug = conference.slug
     opens, closes = clock.aware(conference.opens_at), clock.aware(conference.closes_at)
     announced: list[str] = []
@@ -125,14 +142,11 @@ def advance(conference: Conference, now: datetime | None = None) -> list[str]:
                      []):
             announced.append("close")
     conference = db.session.scalar(db.select(Conference).where(Conference.slug == slug))
-    changed = False
-    for item in conference.rounds:
-        changed = services.sync_round_lock(conference, item, now) or changed
+    for item in list(conference.rounds):  # each change commits (the forums' lock)
+        services.sync_round_lock(conference, item, now)
     if now >= closes and "close" in _claimed(conference):
         conference.schedule_done = all(r.auto_locked or r.topic_id is None
                                        for r in conference.rounds)
-        changed = True
-    if changed:
         db.session.commit()
     return announced
 
@@ -142,6 +156,7 @@ def run(now: datetime | None = None) -> dict[str, list[str]]:
     now = now or clock.now()
     slugs = list(db.session.scalars(
         db.select(Conference.slug).where(Conference.schedule_done.is_(False),
+                                         Conference.cancelled_at.is_(None),
                                          Conference.announced_at.is_not(None),
                                          Conference.announced_at <= now,
                                          Conference.opens_at <= now)

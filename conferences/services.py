@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from conferences import times
@@ -51,10 +51,11 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESERVED = frozenset({"new", "static", "api", "topics", "posts", "files", "moderation",
                       "manage", "registry"})
 
-# The computed lifecycle.
-DRAFT, ANNOUNCED, REGISTRATION_OPEN, IN_SESSION, CLOSED, PUBLISHED = (
-    "draft", "announced", "registration_open", "in_session", "closed", "published")
-STATUSES = (DRAFT, ANNOUNCED, REGISTRATION_OPEN, IN_SESSION, CLOSED, PUBLISHED)
+# The computed lifecycle (and its end when the Secretariat calls a conference off).
+DRAFT, ANNOUNCED, REGISTRATION_OPEN, IN_SESSION, CLOSED, PUBLISHED, CANCELLED = (
+    "draft", "announced", "registration_open", "in_session", "closed", "published",
+    "cancelled")
+STATUSES = (DRAFT, ANNOUNCED, REGISTRATION_OPEN, IN_SESSION, CLOSED, PUBLISHED, CANCELLED)
 STATUS_LABELS = {
     DRAFT: _l("Draft (not announced)"),
     ANNOUNCED: _l("Announced"),
@@ -62,6 +63,7 @@ STATUS_LABELS = {
     IN_SESSION: _l("In session"),
     CLOSED: _l("Closed"),
     PUBLISHED: _l("Proceedings published"),
+    CANCELLED: _l("Cancelled"),
 }
 ARCHIVE_CHOICES = ("closed", "members", "public")
 
@@ -78,10 +80,12 @@ def _published(conference: Conference) -> bool:
 
 def status(conference: Conference, now: datetime | None = None,
            published: bool | None = None) -> str:
-    """Where the conference is in its life, from the schedule and the clock alone."""
+    """Where the conference is in its life, from the schedule and the clock alone (or
+    cancelled, whatever the clock says)."""
+    if conference.cancelled_at is not None:
+        return CANCELLED
     now = now or clock.now()
-    announced = clock.aware(conference.announced_at)
-    if announced is None or now < announced:
+    if not _announced(conference, now):
         return DRAFT
     if now < clock.aware(conference.registration_opens_at) and \
             now < clock.aware(conference.opens_at):
@@ -95,9 +99,14 @@ def status(conference: Conference, now: datetime | None = None,
     return CLOSED
 
 
+def _announced(conference: Conference, now: datetime) -> bool:
+    announced = clock.aware(conference.announced_at)
+    return announced is not None and announced <= now
+
+
 def registration_is_open(conference: Conference, now: datetime | None = None) -> bool:
     now = now or clock.now()
-    return (status(conference, now, published=False) not in {DRAFT, CLOSED}
+    return (status(conference, now, published=False) not in {DRAFT, CLOSED, CANCELLED}
             and clock.aware(conference.registration_opens_at) <= now
             < clock.aware(conference.registration_deadline))
 
@@ -114,8 +123,9 @@ def can_manage(who: Any, conference: Conference) -> bool:
 
 
 def can_see(who: Any, conference: Conference) -> bool:
-    """The public page: everyone once announced; drafts only to those who run it."""
-    return status(conference, published=False) != DRAFT or can_manage(who, conference)
+    """The public page: everyone once announced (cancelled too: it says why); drafts only
+    to those who run it."""
+    return _announced(conference, clock.now()) or can_manage(who, conference)
 
 
 def can_take_part(who: Any, conference: Conference) -> bool:
@@ -137,6 +147,11 @@ def require_manager(who: Any, conference: Conference) -> Member:
         raise Forbidden(str(_l("Only the conference's moderators and the Secretariat can do "
                                "this.")), code="not_moderator")
     return who
+
+
+def refuse_if_cancelled(conference: Conference) -> None:
+    if conference.cancelled_at is not None:
+        raise Conflict(str(_l("This e-conference was cancelled.")), code="cancelled")
 
 
 def require_participant(who: Any, conference: Conference) -> None:
@@ -228,6 +243,17 @@ class ConferenceData:
     thematic_area: str | None = None  # slug; "" clears
     keywords: str | None = None
     announce: bool | None = None  # True: announced now; False: back to draft
+
+
+def _required_text(value: str | None, name: str, limit: int, missing: Any) -> str:
+    """A text someone must give (stripped), of at most `limit` characters."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(str(missing), fields={name: "required"})
+    if len(text) > limit:
+        raise Invalid(str(_l("That is too long (at most %(n)d characters).", n=limit)),
+                      fields={name: "too_long"})
+    return text
 
 
 def _members_by_email(emails: Iterable[str], name: str) -> list[Member]:
@@ -370,7 +396,8 @@ def create_conference(actor: Member, data: ConferenceData) -> Conference:
     board = Board(slug=slug, name=title[:200], description="", visibility="group",
                   group_id=participants.id, moderator_group_id=moderators_group.id,
                   posting="all", kind="conference", category="E-conferences",
-                  premoderated=bool(data.premoderated), position=0)
+                  premoderated=bool(data.premoderated), position=0,
+                  summaries_after_close=True)  # until the proceedings are published
     db.session.add(board)
     db.session.flush()
     conference = Conference(slug=slug, title=title, board_id=board.id,
@@ -402,6 +429,7 @@ def update_conference(actor: Member, conference: Conference, data: ConferenceDat
                                              or data.announce is not None):
         raise Forbidden(str(_l("Only the Secretariat can change the moderators or announce "
                                "a conference.")))
+    refuse_if_cancelled(conference)  # its board's window and lock stay as cancelling left them
     _apply(conference, conference.board, data)
     hub_services.audit(actor, "conference.update", conference, conference.slug)
     db.session.commit()
@@ -416,7 +444,8 @@ def set_archive(actor: Member, conference: Conference, visibility: str) -> Confe
     if visibility not in ARCHIVE_CHOICES:
         raise Invalid(str(_l("The archive is closed, members or public.")),
                       fields={"archive": "choice"})
-    if visibility != "closed" and clock.now() < clock.aware(conference.closes_at):
+    if visibility != "closed" and clock.now() < clock.aware(conference.closes_at) \
+            and conference.cancelled_at is None:
         raise Conflict(str(_l("The archive can be opened once the conference has closed.")),
                        code="not_closed")
     board = conference.board
@@ -429,6 +458,115 @@ def set_archive(actor: Member, conference: Conference, visibility: str) -> Confe
 
 def archive_state(conference: Conference) -> str:
     return "closed" if conference.board.visibility == "group" else conference.board.visibility
+
+
+# -- cancelling and deleting -------------------------------------------------------------------
+
+def _concerned(conference: Conference) -> list[Member]:
+    """Who hears that a conference is cancelled: its registrants (waiting, invited or
+    approved), participants and moderators, each once."""
+    registrants = db.select(Registration.member_id).where(
+        Registration.conference_id == conference.id,
+        Registration.status.in_([PENDING, INVITED, APPROVED]))
+    in_groups = db.select(GroupMembership.member_id).where(GroupMembership.group_id.in_(
+        [conference.participants_group_id, conference.moderators_group_id]))
+    return list(db.session.scalars(
+        db.select(Member).where(or_(Member.id.in_(registrants), Member.id.in_(in_groups)))
+        .order_by(Member.id)))
+
+
+def lock_row(conference: Conference) -> None:
+    """The conference's row lock (PostgreSQL), taken by cancelling and by the schedule
+    before it announces, so a worker never announces a conference being cancelled."""
+    db.session.execute(db.select(Conference.id).where(Conference.id == conference.id)
+                       .with_for_update())
+
+
+def cancellation_refusal(conference: Conference) -> str | None:
+    """Why the conference can no longer be cancelled, or None."""
+    if conference.cancelled_at is not None:
+        return str(_l("This e-conference was cancelled."))
+    if clock.now() >= clock.aware(conference.closes_at):
+        return str(_l("This e-conference has closed; it can no longer be cancelled."))
+    return None
+
+
+def cancel_conference(actor: Member, conference: Conference, reason: str) -> Conference:
+    """Call off a conference that has not closed (the Secretariat): everyone concerned is
+    emailed the reason in their language, registration closes, the board is locked and
+    its window ends now, the schedule stops. Its page and the list say it was cancelled
+    and why."""
+    if not access.is_secretariat(actor):
+        raise Forbidden(str(_l("Only the Secretariat can cancel an e-conference.")))
+    reason = _required_text(reason, "reason", 2000,
+                            _l("Please give the reason; everyone concerned receives it."))
+    lock_row(conference)
+    db.session.refresh(conference)
+    refuse_if_cancelled(conference)
+    refusal = cancellation_refusal(conference)
+    if refusal:
+        raise Conflict(refusal, code="closed")
+    now = clock.now()
+    conference.cancelled_at = now
+    conference.cancel_reason = reason
+    conference.schedule_done = True
+    board = conference.board
+    board.locked = True  # for everyone: the window ends now too, for the moderators
+    board.summaries_after_close = False
+    if board.closes_at is None or clock.aware(board.closes_at) > now:
+        board.closes_at = now
+    for item in conference.rounds:
+        item.auto_locked = item.topic_id is not None
+    for member in _concerned(conference):
+        _mail(member, "conference_cancelled", conference, reason=reason)
+    hub_services.audit(actor, "conference.cancel", conference, reason)
+    db.session.commit()
+    # Readers with one of its topics open see it locked (the forums' lock, topic by topic).
+    open_topics = db.session.scalars(db.select(Topic).where(
+        Topic.board_id == conference.board_id, Topic.locked.is_(False),
+        Topic.deleted_at.is_(None)).order_by(Topic.id)).all()
+    for topic in open_topics:
+        forums.set_locked_by_system(topic, True, f"conference {conference.slug}: cancelled")
+    return conference
+
+
+def deletion_refusal(conference: Conference) -> str | None:
+    """Why the conference may not be deleted, or None: only a mistake goes (one that
+    never opened, or where nobody has posted: the rounds' questions do not count)."""
+    from conferences.models import Proceedings
+
+    if db.session.scalar(db.select(Proceedings.id).where(
+            Proceedings.conference_id == conference.id,
+            Proceedings.published_at.is_not(None))) is not None:
+        return str(_l("Its proceedings are published; it can no longer be deleted."))
+    questions = [r.topic_id for r in conference.rounds if r.topic_id]
+    posted = (db.select(Post.id).join(Topic, Post.topic_id == Topic.id)
+              .where(Topic.board_id == conference.board_id))
+    if questions:
+        posted = posted.where(~(Post.topic_id.in_(questions) & (Post.position == 1)))
+    if db.session.scalar(posted.limit(1)) is not None:
+        return str(_l("People have posted in it; cancel it instead, or keep it."))
+    return None
+
+
+def delete_conference(actor: Member, conference: Conference) -> None:
+    """Delete a conference made by mistake (the Secretariat), with its board, groups,
+    rounds, registrations and documents."""
+    if not access.is_secretariat(actor):
+        raise Forbidden(str(_l("Only the Secretariat can delete an e-conference.")))
+    refusal = deletion_refusal(conference)
+    if refusal:
+        raise Conflict(refusal, code="not_deletable")
+    board = conference.board
+    groups = [conference.participants_group, conference.moderators_group]
+    hub_services.audit(actor, "conference.delete", conference,
+                       f"{conference.slug}: {conference.title}")
+    db.session.delete(conference)  # rounds, partners and documents with it; the rest cascades
+    db.session.flush()
+    for group in groups:
+        db.session.delete(group)
+    forums.delete_board(actor, board)  # commits the whole removal
+    access.forget_groups()
 
 
 def add_partner(actor: Member, conference: Conference, name: str, url: str = "",
@@ -558,6 +696,8 @@ def _approve(registration: Registration, actor: Member | None) -> None:
 def registration_refusal(conference: Conference) -> str | None:
     now = clock.now()
     state = status(conference, now, published=False)
+    if state == CANCELLED:
+        return str(_l("This e-conference was cancelled."))
     if state == CLOSED:
         return str(_l("This e-conference has closed."))
     if now < clock.aware(conference.registration_opens_at):
@@ -578,13 +718,8 @@ def apply(member: Member, conference: Conference, motivation: str,
     refusal = registration_refusal(conference)
     if refusal:
         raise Conflict(refusal, code="registration_closed")
-    motivation = (motivation or "").strip()
-    if not motivation:
-        raise Invalid(str(_l("Please tell the moderators why you want to take part.")),
-                      fields={"motivation": "required"})
-    if len(motivation) > 5000:
-        raise Invalid(str(_l("That is too long (at most %(n)d characters).", n=5000)),
-                      fields={"motivation": "too_long"})
+    motivation = _required_text(motivation, "motivation", 5000,
+                                _l("Please tell the moderators why you want to take part."))
     registration = registration_of(member, conference)
     if registration is not None and registration.status in {PENDING, APPROVED}:
         raise Conflict(str(_l("You have registered already.")), code="registered")
@@ -628,6 +763,7 @@ def approve(actor: Member, registration: Registration) -> Registration:
         raise Conflict(str(_l("This registration was withdrawn.")), code="withdrawn")
     if registration.member.status != MemberStatus.ACTIVE:
         raise Conflict(str(_l("This person has no active account yet.")), code="inactive")
+    refuse_if_cancelled(conference)
     if clock.now() >= clock.aware(conference.closes_at):
         raise Conflict(str(_l("This e-conference has closed.")), code="closed")
     _approve(registration, actor)
@@ -672,6 +808,7 @@ def accept_invitation(member: Member, conference: Conference) -> Registration:
     registration = registration_of(member, conference)
     if registration is None or registration.status != INVITED:
         raise NotFound(str(_l("You have no invitation to this e-conference.")))
+    refuse_if_cancelled(conference)
     if clock.now() >= clock.aware(conference.closes_at):
         raise Conflict(str(_l("This e-conference has closed.")), code="closed")
     _approve(registration, None)
@@ -756,6 +893,7 @@ def invite(actor: Member, conference: Conference, people: str = "",
     """Invite members and new people by email ("Name <email>" per line), and every
     active member of a group. New addresses get an account to finish on the way in."""
     require_manager(actor, conference)
+    refuse_if_cancelled(conference)
     if clock.now() >= clock.aware(conference.closes_at):
         raise Conflict(str(_l("This e-conference has closed.")), code="closed")
     report = InvitationReport()
@@ -812,7 +950,8 @@ def on_member_approved(sender: Any, event: Any, **_kw: Any) -> None:
         Registration.source == "email")).all()
     changed = False
     for registration in rows:
-        if clock.now() < clock.aware(registration.conference.closes_at):
+        if clock.now() < clock.aware(registration.conference.closes_at) \
+                and registration.conference.cancelled_at is None:
             _approve(registration, None)
             changed = True
     if changed:
@@ -914,7 +1053,8 @@ def ensure_round_topic(conference: Conference, item: Round) -> Topic | None:
     if item.topic_id is not None:
         return item.topic
     now = clock.now()
-    if now < clock.aware(item.opens_at) or now >= clock.aware(conference.closes_at) \
+    if conference.cancelled_at is not None or now < clock.aware(item.opens_at) \
+            or now >= clock.aware(conference.closes_at) \
             or now < clock.aware(conference.opens_at):
         return None
     key = round_key(conference, item)
@@ -940,6 +1080,7 @@ def ensure_round_topic(conference: Conference, item: Round) -> Topic | None:
 
 def add_round(actor: Member, conference: Conference, data: RoundData) -> Round:
     require_manager(actor, conference)
+    refuse_if_cancelled(conference)
     item = Round(conference_id=conference.id, created_by_id=actor.id, title="", question="")
     item.conference = conference
     if data.title is None or data.question is None:
@@ -963,27 +1104,29 @@ def get_round(who: Any, conference: Conference, round_id: int) -> Round:
 
 def sync_round_lock(conference: Conference, item: Round, now: datetime | None = None) -> bool:
     """Lock a round's topic when its time is over; unlock it when a moderator extends a
-    round the schedule had locked. True when something changed."""
+    round the schedule had locked. True when something changed (and is committed).
+
+    Through the forums' lock, in one transaction with the round's own flag, so readers
+    with the topic open are told and cached pages of it move on."""
     now = now or clock.now()
     topic = item.topic
-    if topic is None:
+    if topic is None or conference.cancelled_at is not None:  # cancelling locked it for good
         return False
     ended = now >= clock.aware(item.closes_at)
-    if ended and not item.auto_locked:
-        topic.locked = True
-        item.auto_locked = True
-        return True
-    if not ended and item.auto_locked:
-        topic.locked = False
-        item.auto_locked = False
-        return True
-    return False
+    if ended == bool(item.auto_locked):
+        return False
+    item.auto_locked = ended
+    why = (f"conference {conference.slug}: round {item.number} "
+           + ("ended" if ended else "extended"))
+    forums.set_locked_by_system(topic, ended, why)
+    return True
 
 
 def update_round(actor: Member, item: Round, data: RoundData) -> Round:
     """Change a round: retitle, reword the question, extend or shorten it."""
     conference = item.conference
     require_manager(actor, conference)
+    refuse_if_cancelled(conference)
     _apply_round(conference, item, data)
     _renumber(conference)
     if item.topic is not None:
@@ -995,9 +1138,9 @@ def update_round(actor: Member, item: Round, data: RoundData) -> Round:
         if first is not None and (first.body != item.question
                                   or item.topic.title != title):
             forums.edit_post(actor, first, item.question, title=title)
-    sync_round_lock(conference, item)
     hub_services.audit(actor, "conference.round_update", item, item.title)
     db.session.commit()
+    sync_round_lock(conference, item)
     ensure_round_topic(conference, item)
     return item
 
@@ -1015,6 +1158,7 @@ def delete_round(actor: Member, item: Round) -> None:
 
 
 def set_round_locked(actor: Member, item: Round, locked: bool) -> Round:
+    refuse_if_cancelled(item.conference)
     if item.topic is None:
         raise Conflict(str(_l("This round has not started yet.")), code="not_started")
     forums.set_locked(actor, item.topic, locked)
@@ -1029,7 +1173,9 @@ def set_round_pinned(actor: Member, item: Round, pinned: bool) -> Round:
 
 
 def post_summary(actor: Member, item: Round, body: str) -> Post:
-    """A moderator's summary of a round: a reply marked as a summary in the thread."""
+    """A moderator's summary of a round: a reply marked as a summary in the thread.
+    Taken after the closing too, until the proceedings are published (the board's
+    `summaries_after_close`, which `hub.access` reads)."""
     conference = item.conference
     require_manager(actor, conference)
     if item.topic is None:

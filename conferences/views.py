@@ -34,8 +34,10 @@ from conferences.forms import (
     AnonymityForm,
     ApplyForm,
     ArchiveForm,
+    CancelForm,
     CompileForm,
     ConferenceForm,
+    DeleteForm,
     DocumentForm,
     HeldEditForm,
     InviteForm,
@@ -325,6 +327,51 @@ def archive(slug: str) -> Any:
     return redirect(url_for("conferences.edit", slug=slug) + "#archive")
 
 
+@bp.route("/<slug>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(slug: str) -> Any:
+    conference = _secretariat(slug)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_conference(_me(), conference, form.reason.data)
+        except HubError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("The e-conference is cancelled. Everyone concerned is emailed the "
+                    "reason."), "success")
+            return redirect(url_for("conferences.detail", slug=slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/cancel.html", form=form,
+                           refusal=services.cancellation_refusal(conference),
+                           **_context(conference)), status
+
+
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+@login_required
+def delete(slug: str) -> Any:
+    conference = _secretariat(slug)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        if form.confirm.data.strip() != conference.slug:
+            form.confirm.errors = [_("Type the short name exactly as shown.")]
+        else:
+            title = conference.title
+            try:
+                services.delete_conference(_me(), conference)
+            except HubError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+            else:
+                flash(_("The e-conference “%(title)s” is deleted.", title=title), "success")
+                return redirect(url_for("conferences.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/delete.html", form=form,
+                           refusal=services.deletion_refusal(conference),
+                           **_context(conference)), status
+
+
 # -- the public page ----------------------------------------------------------------------------
 
 @bp.get("/<slug>")
@@ -562,7 +609,8 @@ def summary(slug: str, round_id: int) -> Any:
             return redirect(url_for("forums.post_link", post_id=post.id))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/summary.html", form=form, item=item,
-                           decision=access.check_post(_me(), conference.board),
+                           decision=access.check_post(_me(), conference.board,
+                                                      kind="summary"),
                            **_context(conference)), status
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +58,11 @@ class Board(db.Model):
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # After `closes_at`, the board's moderators may still post summaries (posts of kind
+    # "summary"), nobody anything else: a conference's moderators until its proceedings
+    # are published.
+    summaries_after_close: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
     kind: Mapped[str] = mapped_column(String(20), default="forum")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # Kept up to date by the posting service so the board list needs no aggregates.

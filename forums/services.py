@@ -134,10 +134,10 @@ def ensure_visible(who: Any, board: Board) -> None:
     raise Forbidden(str(_l("You do not have access to this board.")), code="no_access")
 
 
-def _check_post(author: Any, board: Board) -> None:
+def _check_post(author: Any, board: Board, kind: str = "post") -> None:
     if board.visibility == "group" and not access.can_read(author, board):
         raise NotFound(str(_l("No such board.")))
-    decision = access.check_post(author, board)
+    decision = access.check_post(author, board, kind=kind)
     if not decision:
         raise Forbidden(decision.message, code=decision.code)
 
@@ -300,6 +300,27 @@ def update_board(actor: Member, board: Board, data: BoardData) -> Board:
     audit(actor, "board.update", board, board.slug)
     db.session.commit()
     return board
+
+
+def delete_board(actor: Member, board: Board) -> None:
+    """Remove a board for good with its topics, posts, subscriptions and read markers
+    (the database cascades); the Secretariat only. Commits with it whatever the caller
+    has pending (a conference removes its own rows first), then tells the listeners
+    (search index, live readers) that its posts are gone."""
+    if not access.is_secretariat(actor):
+        raise Forbidden(str(_l("Only the Secretariat can delete boards.")))
+    board_id = board.id
+    gone = db.session.execute(
+        db.select(Post.id, Post.topic_id, Post.author_id, Post.status, Post.source)
+        .join(Topic, Post.topic_id == Topic.id).where(Topic.board_id == board_id)).all()
+    audit(actor, "board.delete", board, board.slug)
+    db.session.delete(board)
+    db.session.commit()
+    app = _app()
+    for row in gone:
+        events.post_deleted.send(app, event=events.PostEvent(
+            post_id=row.id, topic_id=row.topic_id, board_id=board_id,
+            author_id=row.author_id, status=row.status, source=row.source))
 
 
 # -- the posting path ------------------------------------------------------------------------
@@ -517,7 +538,7 @@ def create_topic(author: Member, board: Board, title: str, body: str, *, source:
                  ) -> Post:
     """Start a topic; returns its first post (published, or held on a pre-moderated
     board). `external_key` ties the topic to an outside record (unique)."""
-    _check_post(author, board)
+    _check_post(author, board, kind)
     title = _check_title(title)
     body = _check_text(body)
     check_flood(author, board)
@@ -550,7 +571,7 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
                  kind: str = "post") -> Post:
     """Reply to a topic, or to one of its posts (`parent`)."""
     board = topic.board
-    _check_post(author, board)
+    _check_post(author, board, kind)
     moderator = access.can_moderate(author, board)
     if topic.deleted_at is not None or topic.status != "published":
         raise NotFound(str(_l("No such topic.")))
@@ -1012,8 +1033,20 @@ def set_pinned(moderator: Member, topic: Topic, pinned: bool) -> Topic:
 
 def set_locked(moderator: Member, topic: Topic, locked: bool) -> Topic:
     _require_moderator(moderator, topic.board)
+    return _apply_lock(moderator, topic, locked, topic.title)
+
+
+def set_locked_by_system(topic: Topic, locked: bool, why: str) -> Topic:
+    """Lock or unlock a topic for the hub itself (a conference's schedule when a round
+    ends, say): no moderator to check, but the same path as theirs, so the change is
+    audited (`why`, with no actor), commits whatever the caller has pending with it, and
+    live readers and cached pages follow."""
+    return _apply_lock(None, topic, locked, why)
+
+
+def _apply_lock(actor: Member | None, topic: Topic, locked: bool, detail: str) -> Topic:
     topic.locked = bool(locked)
-    audit(moderator, "topic.lock" if locked else "topic.unlock", topic, topic.title)
+    audit(actor, "topic.lock" if locked else "topic.unlock", topic, detail)
     db.session.commit()
     _topic_changed(topic, "lock" if locked else "unlock")
     return topic

@@ -2,7 +2,8 @@
 
 A "place" is anything with board-shaped fields (a forum board, a conference's board):
 `visibility` ("public" | "members" | "group"), `group_id`, `posting` ("all" |
-"moderators"), `moderator_group_id`, `opens_at`, `closes_at`, `locked`. Conference rules
+"moderators"), `moderator_group_id`, `opens_at`, `closes_at`, `locked` (and, when present,
+`summaries_after_close`: moderators' summaries are still taken after closing). Conference rules
 reach boards through these fields, so this module imports no feature package.
 Every page, API endpoint, search, feed, socket join, digest and email uses it.
 """
@@ -132,8 +133,10 @@ def can_read(who: Any, place: Place) -> bool:
     return place.moderator_group_id is not None and place.moderator_group_id in ids
 
 
-def check_post(who: Any, place: Place, now: datetime | None = None) -> Decision:
-    """May `who` start a topic or reply here now? The refusal says why, for people."""
+def check_post(who: Any, place: Place, now: datetime | None = None,
+               kind: str = "post") -> Decision:
+    """May `who` start a topic or reply here now (a post of `kind`: "post" or "summary")?
+    The refusal says why, for people."""
     m = _member(who)
     if m is None:
         return Decision(False, "login_required", str(_l("Please sign in to take part.")))
@@ -154,6 +157,8 @@ def check_post(who: Any, place: Place, now: datetime | None = None) -> Decision:
             False, "not_open", str(_l("This discussion opens on %(when)s.", when=when))
         )
     if closes is not None and now >= closes:
+        if kind == "summary" and moderator and getattr(place, "summaries_after_close", False):
+            return ALLOWED
         when = format_datetime(closes, "full")
         return Decision(
             False, "closed", str(_l("This discussion closed on %(when)s.", when=when))
@@ -161,8 +166,8 @@ def check_post(who: Any, place: Place, now: datetime | None = None) -> Decision:
     return ALLOWED
 
 
-def can_post(who: Any, place: Place, now: datetime | None = None) -> bool:
-    return check_post(who, place, now).ok
+def can_post(who: Any, place: Place, now: datetime | None = None, kind: str = "post") -> bool:
+    return check_post(who, place, now, kind).ok
 
 
 def readable(who: Any, places: list[Any]) -> list[Any]:
