@@ -26,9 +26,16 @@ def _audit(action: str) -> list[tuple[int | None, str]]:
                                    .where(AuditEntry.action == action)).all())
 
 
-def _mail_jobs(subject_part: str) -> list[dict]:
+# Subjects in each participant's language (the cast reads English, French and Spanish).
+SUBJECTS = {"is open": ("is open", "est ouverte", "está abierta"),
+            "has closed": ("has closed", "est clôturée", "se ha clausurado"),
+            "is cancelled": ("is cancelled", "est annulée", "está cancelada")}
+
+
+def _mail_jobs(subject: str) -> list[dict]:
     return [j.payload for j in db.session.scalars(db.select(Job).order_by(Job.id))
-            if j.kind == "mail.send" and subject_part in j.payload["subject"]]
+            if j.kind == "mail.send"
+            and any(part in j.payload["subject"] for part in SUBJECTS[subject])]
 
 
 def test_cancelling_tells_everyone_concerned_and_stops_everything(client, auth, in_session,
