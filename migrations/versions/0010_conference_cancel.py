@@ -5,7 +5,7 @@ conference off. `board.summaries_after_close`: after the board's window, its mod
 may still post summaries; set here for the boards of conferences whose proceedings are
 not published yet, as new conferences have it.
 
-Revision ID: 0010_conference_cancel_and_summaries
+Revision ID: 0010_conference_cancel
 Revises: 0009_pending_edits
 Create Date: 2026-11-23 09:00:00.000000
 
@@ -17,7 +17,7 @@ import hub.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_conference_cancel_and_summaries'
+revision = '0010_conference_cancel'
 down_revision = '0009_pending_edits'
 branch_labels = None
 depends_on = None
