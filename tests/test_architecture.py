@@ -64,3 +64,20 @@ def test_migrations_match_the_models(app) -> None:
 def _is_search_artifact(change: object) -> bool:
     text = repr(change)
     return "_fts" in text or "search_vector" in text
+
+
+def test_migrations_form_one_line_with_ids_postgresql_can_store() -> None:
+    """One head, each revision after the one before, and ids within `alembic_version`'s
+    32 characters (SQLite does not enforce that length; PostgreSQL refuses the upgrade)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    root = Path(__file__).resolve().parents[1]
+    config = Config()
+    config.set_main_option("script_location", str(root / "migrations"))
+    scripts = ScriptDirectory.from_config(config)
+    assert len(scripts.get_heads()) == 1
+    revisions = list(scripts.walk_revisions())
+    assert all(len(r.revision) <= 32 for r in revisions), [r.revision for r in revisions]
+    assert [r.revision[:4] for r in reversed(revisions)] == [
+        f"{n:04d}" for n in range(1, len(revisions) + 1)]
