@@ -33,7 +33,8 @@ REQUEST_SUFFIX = "-request"
 NOREPLY = "noreply"
 _MAC_LEN = 16
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_TOKEN = re.compile(r"^(?P<kind>[rdbumec])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
+_TOKEN = re.compile(
+    r"^(?P<kind>[rdbumec])-(?P<ids>[0-9a-z]+(?:-[0-9a-z]+)*)-(?P<mac>[0-9a-f]{16})$")
 
 
 def _b36(n: int) -> str:
