@@ -4,7 +4,7 @@ Readers who are not signed in get the same page (for the same language and time 
 it is kept whole. Members' pages differ in a few places only (their name, the form
 token, which posts are theirs or new to them, their watch setting), so a member's page
 is kept once for every member who sees the same posts and the same tools (same language,
-time zone, moderator or not, same answer to "may I reply?") with marks in those places
+time zone, menu, moderator or not, same answer to "may I reply?") with marks in those places
 (`hub.personal`), and filled in for each request. A member with held or rejected posts
 or waiting edits of their own in the topic (a moderator: anyone's waiting edits) sees
 what others do not: their page is rendered for them.
@@ -36,6 +36,7 @@ from sqlalchemy import update
 from forums.models import Topic
 from hub import events
 from hub.extensions import db
+from hub.views import nav
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,10 @@ def member_key(topic: Topic, moderator: bool, reply: Any, sees_more: bool) -> tu
     None when it must be rendered for them alone."""
     if sees_more or not _usable():
         return None
+    # The menu differs by role (the Secretariat's desk, the moderation queue).
+    menu = tuple(endpoint for endpoint, _label in nav(current_user))
     return (*_page_key(topic), "member", moderator, bool(reply), reply.code,
-            str(reply.message))
+            str(reply.message), menu)
 
 
 def _usable() -> bool:
@@ -101,6 +104,7 @@ class MemberPage:
     authors: dict[int, int | None]
     tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
     newest: int  # the newest post id on the page
+    new_badge: str  # what marks a post new to its reader
 
 
 def pages(app: Flask | None = None) -> PageCache:

@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from forums import cache, feeds, queries, search, services, sockets
 from forums.forms import (
@@ -268,55 +268,53 @@ def _member_topic(item: Topic) -> Any:
     me = _me()
     moderator = access.can_moderate(me, item.board)
     member = queries.reader(me, item, moderator)
-    key = None if member is None else cache.member_key(
-        item, moderator, queries.reply_decision(me, item, item.board, moderator),
-        member.sees_more)
+    if member is None:  # signed in, but not (or no longer) an active member
+        return _render_topic(item)[0]
+    key = cache.member_key(item, moderator,
+                           queries.reply_decision(me, item, item.board, moderator),
+                           member.sees_more)
     if key is None:
         return _render_topic(item, member)[0]
     kept = cache.pages().get(key)
     if kept is None:
         with personal.shared_rendering():
             html, page = _render_topic(item, member)
-            kept = cache.MemberPage(personal.unmark_token(html), **_post_tails(item, page))
+            kept = _member_page(html, item, page)
         cache.pages().put(key, kept)
-    assert member is not None
     return _fill_member_page(kept, item, me, member)
 
 
-def _post_tails(item: Topic, page: queries.TopicPage) -> dict[str, Any]:
-    """Each post's closing part both ways, for the page just rendered with marks."""
-    tail = get_template_attribute("forums/_macros.html", "post_tail")
-    tails = {}
-    for post in page.posts:
-        if post.deleted_at is None:
-            tails[post.id] = tuple(personal.unmark_token(str(tail(post, page, item, mine, True)))
-                                   for mine in (True, False))
-    return {"authors": {p.id: p.author_id for p in page.posts}, "tails": tails,
-            "newest": max((p.id for p in page.posts), default=0)}
+def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.MemberPage:
+    """The page just rendered with marks, with each post's closing part both ways."""
+    macros = "forums/_macros.html"
+    tail = get_template_attribute(macros, "post_tail")
+    tails = {post.id: tuple(personal.unmark_token(str(tail(post, page, item, mine, True)))
+                            for mine in (True, False))
+             for post in page.posts if post.deleted_at is None}
+    return cache.MemberPage(
+        personal.unmark_token(html), authors={p.id: p.author_id for p in page.posts},
+        tails=tails, newest=max((p.id for p in page.posts), default=0),
+        new_badge=str(get_template_attribute(macros, "new_badge")()))
 
 
 def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
                       member: queries.Reader) -> str:
     seen = member.seen_post_id
-    new_badge = Markup('<span class="badge">%s</span>') % _("new")
-    tools: list[str] = []
 
     def value(name: str, number: str) -> str:
         if name == "name":
             return str(escape(me.name))
         if name == "viewer":
             return str(me.id)
-        if name == "tools":
-            if not tools:
-                tools.append(str(get_template_attribute("forums/_macros.html", "topic_tools")(
-                    item, kept.newest, seen, member.subscription)))
-            return tools[0]
+        if name == "tools":  # once a page
+            return str(get_template_attribute("forums/_macros.html", "topic_tools")(
+                item, kept.newest, seen, member.subscription))
         post_id = int(number)
         mine = kept.authors.get(post_id) == me.id
         if name == "unread":
             return " unread" if post_id > seen and not mine else ""
         if name == "new":
-            return new_badge if post_id > seen and not mine else ""
+            return kept.new_badge if post_id > seen and not mine else ""
         if name == "tail":
             return kept.tails[post_id][0 if mine else 1]
         raise KeyError(name)

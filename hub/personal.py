@@ -65,7 +65,6 @@ def fill(html: str, value: Callable[[str, str], str]) -> str:
     return _MARK.sub(replace, html)
 
 
-
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["marking"] = active
     app.jinja_env.globals["mark"] = mark

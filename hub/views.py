@@ -731,6 +731,12 @@ def nav_item(app: Flask, endpoint: str, label: Any, visible: Callable[[Any], boo
     app.extensions["hub_nav"].sort(key=lambda item: item[0])
 
 
+def nav(who: Any) -> list[tuple[str, Any]]:
+    """The main navigation `who` sees: (endpoint, label)."""
+    return [(endpoint, label) for _, endpoint, label, visible
+            in current_app.extensions["hub_nav"] if visible(who)]
+
+
 def init_app(app: Flask) -> None:
     from hub import api_views, cli, registry
 
@@ -751,11 +757,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {
-            "nav": [(e, label) for _, e, label, visible in app.extensions["hub_nav"]
-                    if visible(current_user)],
-            "hub_name": app.config["HUB_NAME"],
-        }
+        return {"nav": nav(current_user), "hub_name": app.config["HUB_NAME"]}
 
     @app.template_global()
     def reply_link_next() -> str:
