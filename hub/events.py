@@ -7,7 +7,7 @@ add rows atomically (an outbox, say); the others fire after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from blinker import Namespace
 
@@ -28,6 +28,14 @@ post_edit_pending = signals.signal("post-edit-pending")  # inside the edit's tra
 topic_changed = signals.signal("topic-changed")  # after commit: pin, lock, move, delete
 # Conference proceedings were published (after commit); the registry files them as a report.
 proceedings_published = signals.signal("proceedings-published")
+# A member asked (by email, `register` to SLUG-request@) to register for whatever a board
+# belongs to: a conference, a meeting. `listserv` may not import those packages, so it
+# sends this; the owner of the board answers with a RegistrationOutcome, every other
+# receiver with None. Sent inside a request or app context; receivers commit their rows.
+registration_requested = signals.signal("registration-requested")
+# A country's page (`/countries/CC`) asks each package what it holds about a country;
+# receivers return a CountrySection (already filtered by hub.access for the viewer) or None.
+country_page_requested = signals.signal("country-page-requested")
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,49 @@ class ProceedingsEvent:
     thematic_areas: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     actor_id: int | None = None  # who published them: the report's owner
+    report_type: str = "proceedings"  # the registry report's type, e.g. "meeting_report"
+    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes the report is about
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    board_id: int
+    member_id: int
+    motivation: str = ""
+    source: str = "email"
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """What became of a registration request. `status` is one of "registered",
+    "pending" (waits for a moderator), "waitlisted", "already", "closed", "refused";
+    `message` is one sentence for the member, already in their language."""
+
+    status: str
+    message: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CountryQuery:
+    country: str  # ISO 3166-1 alpha-2, upper case
+    viewer_id: int | None
+
+
+@dataclass(frozen=True)
+class CountryItem:
+    title: str
+    url: str
+    when: datetime | None = None  # UTC
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CountrySection:
+    key: str  # "conferences", "meetings", ...
+    title: str  # in the viewer's language
+    items: tuple[CountryItem, ...]
 
 
 @dataclass(frozen=True)

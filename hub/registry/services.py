@@ -909,7 +909,7 @@ def file_proceedings(sender: Any, event: events.ProceedingsEvent, **_kw: Any) ->
         links.append({"url": event.pdf_url, "title": _("Proceedings (PDF)")})
     data = {
         "title": (event.title or event.key)[:300],
-        "type": "proceedings",
+        "type": event.report_type,
         "timeframe": {"start": _day(event.timeframe_start), "end": _day(event.timeframe_end)},
         "organization": event.organization[:300],
         "thematic_areas": [s for s in event.thematic_areas if s in vocab.by_slug],
