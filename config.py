@@ -32,6 +32,17 @@ def _int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    url = str(config["SQLALCHEMY_DATABASE_URI"])
+    if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:"):
+        return options  # one connection per thread: no queue to size
+    options.update(pool_size=config["HUB_DB_POOL_SIZE"],
+                   max_overflow=config["HUB_DB_MAX_OVERFLOW"],
+                   pool_timeout=config["HUB_DB_POOL_TIMEOUT"])
+    return options
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     base_url = env.get("HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -66,7 +77,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Run queued jobs inside the request's process right after commit (tests, demos).
         "HUB_RUN_JOBS_INLINE": False,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections per process: a request holds at most one at a time, so requests
+        # beyond pool + overflow wait in line (up to the timeout) instead of deadlocking.
+        "HUB_DB_POOL_SIZE": _int("HUB_DB_POOL_SIZE", 10),
+        "HUB_DB_MAX_OVERFLOW": _int("HUB_DB_MAX_OVERFLOW", 20),
+        "HUB_DB_POOL_TIMEOUT": _int("HUB_DB_POOL_TIMEOUT", 30),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -91,6 +106,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config.setdefault("PREFERRED_URL_SCHEME", "https" if https else "http")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key()
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config))
     config["MAIL_SERVER"] = config["HUB_SMTP_HOST"] or "localhost"
     config["MAIL_PORT"] = config["HUB_SMTP_PORT"]
     # The dev mailbox, not Flask-Mail's suppression, is how a hub without SMTP keeps mail.

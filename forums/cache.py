@@ -34,8 +34,7 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from forums.models import Topic
-from hub import events
-from hub.extensions import db
+from hub import aftercommit, events
 from hub.views import nav
 
 log = logging.getLogger(__name__)
@@ -113,9 +112,8 @@ def pages(app: Flask | None = None) -> PageCache:
 
 def bump(topic_id: int) -> None:
     """A change readers see: cached pages of the topic are no longer current."""
-    with db.engine.begin() as conn:
-        conn.execute(update(Topic).where(Topic.id == topic_id)
-                     .values(revision=Topic.revision + 1))
+    aftercommit.write(lambda conn: conn.execute(
+        update(Topic).where(Topic.id == topic_id).values(revision=Topic.revision + 1)))
 
 
 def _on_change(sender: Flask, event: Any, **_kw: Any) -> None:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
 from forums.models import Board, Post, Topic
-from hub import events, fulltext
+from hub import aftercommit, events, fulltext
 from hub.errors import Invalid, NotFound
 from hub.extensions import db
 from hub.models import Member
@@ -117,33 +117,31 @@ def _rows_for(post_ids: Sequence[int]) -> list[tuple[int, str, str]]:
 def reindex_posts(post_ids: Sequence[int]) -> None:
     """Index these posts now, in a transaction of their own (after the post's commit)."""
     rows = _rows_for(post_ids)
-    with db.engine.begin() as conn:
-        write_index(conn, rows)
+    aftercommit.write(lambda conn: write_index(conn, rows))
 
 
 def unindex_posts(post_ids: Sequence[int]) -> None:
-    with db.engine.begin() as conn:
-        drop_index(conn, post_ids)
+    aftercommit.write(lambda conn: drop_index(conn, post_ids))
 
 
 def rebuild(batch: int = 2000) -> int:
     """Index every post again (after a restore, or a crash between a commit and its
-    indexing). Returns the number of posts indexed."""
-    with db.engine.begin() as conn:
-        if _dialect(conn) == "postgresql":
-            conn.execute(text("UPDATE post SET search_vector = NULL"))
-        else:
-            conn.execute(text("DELETE FROM forum_post_fts"))
+    indexing), in one transaction on the session's connection. Returns the number of
+    posts indexed."""
+    conn = db.session.connection()
+    if _dialect(conn) == "postgresql":
+        conn.execute(text("UPDATE post SET search_vector = NULL"))
+    else:
+        conn.execute(text("DELETE FROM forum_post_fts"))
     done, last = 0, 0
     while True:
         ids = list(db.session.scalars(
             select(Post.id).where(Post.id > last, Post.deleted_at.is_(None))
             .order_by(Post.id).limit(batch)))
         if not ids:
+            db.session.commit()
             return done
-        rows = _rows_for(ids)
-        with db.engine.begin() as conn:
-            write_index(conn, rows)
+        write_index(db.session.connection(), _rows_for(ids))
         db.session.expunge_all()
         done += len(ids)
         last = ids[-1]
