@@ -93,6 +93,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ("en", "es", "fr"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis speeds things up but is never needed: while it is down each process
+        # counts limits itself (Flask-Limiter logs "falling back to in-memory storage"
+        # once) and goes back to Redis when it answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAIL_DEFAULT_SENDER": env.get("HUB_MAIL_FROM")
         or f"Biosafety Network <noreply@{env.get('HUB_MAIL_DOMAIN', 'lists.localhost')}>",

@@ -110,7 +110,7 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
         self.host = uuid.uuid4().hex[:12]
         self._alive: dict[str, float] = {}

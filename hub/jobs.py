@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)
 _WAKE_KEY = "hub:jobs:wake"
+_REDIS_WAIT_MAX = 20
 
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
@@ -75,7 +76,7 @@ class _Wakeup:
         if url:
             try:
                 client = _redis(url)
-                client.brpop([_WAKE_KEY], timeout=max(1, int(timeout)))
+                client.brpop([_WAKE_KEY], timeout=min(_REDIS_WAIT_MAX, max(1, int(timeout))))
                 client.delete(_WAKE_KEY)
                 return
             except Exception:
@@ -93,7 +94,9 @@ def _redis(url: str) -> Any:
     import redis
 
     if url not in _redis_clients:
-        _redis_clients[url] = redis.Redis.from_url(url)
+        # A Redis that hangs must not hang the worker: waits are bounded (see wait()).
+        _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2,
+                                                   socket_timeout=_REDIS_WAIT_MAX + 5)
     return _redis_clients[url]
 
 
