@@ -42,7 +42,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
 from forums.models import Board, Post, Topic
-from hub import aftercommit, events, fulltext
+from hub import aftercommit, events, fulltext, inputs
 from hub.errors import Invalid, NotFound
 from hub.extensions import db
 from hub.models import Member
@@ -344,7 +344,7 @@ def parse_filters(viewer: Any, args: Any) -> tuple[Filters, dict[str, str]]:
                 errors[name] = str(_l("A date is written YYYY-MM-DD."))
     before = (args.get("before") or "").strip()
     if before:
-        if before.isdigit():
+        if inputs.is_id(before):
             f.before = int(before)
         else:
             errors["before"] = str(_l("'before' is a post id."))
@@ -357,7 +357,7 @@ def find_author(value: str) -> Member | None:
     from forums import mentions
     from hub.models import MemberStatus
 
-    if value.isdigit():
+    if inputs.is_id(value):
         member = db.session.get(Member, int(value))
         return member if member is not None and member.status == MemberStatus.ACTIVE else None
     found = mentions.resolve("@" + mentions.handle(value.lstrip("@")))

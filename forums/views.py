@@ -45,7 +45,7 @@ from forums.forms import (
 )
 from forums.mentions import handle
 from forums.models import Attachment, Board, Post, Topic
-from hub import access, api, markup, personal
+from hub import access, api, inputs, markup, personal
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
@@ -355,7 +355,7 @@ def reply(topic_id: int) -> Any:
     form = ReplyForm()
     raw_parent = request.values.get("parent_id") or request.args.get("parent")
     parent = None
-    if raw_parent and raw_parent.isdigit():
+    if raw_parent and inputs.is_id(raw_parent):
         parent = services.get_post(_me(), int(raw_parent))
         if parent.topic_id != item.id:
             abort(404)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from hub import clock
+from hub import clock, inputs
 from hub.errors import Forbidden, HubError, Invalid, NotAuthenticated
 from hub.extensions import csrf, db
 from hub.models import ApiToken, Member, MemberStatus
@@ -144,7 +144,7 @@ def limit_arg(default: int = 50, maximum: int = 200) -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not inputs.is_id(raw) or int(raw) < 1:
         raise Invalid("'limit' must be a positive integer.", fields={"limit": "type"})
     return min(int(raw), maximum)
 
@@ -153,7 +153,7 @@ def int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if not raw.lstrip("-").isdigit():
+    if not inputs.is_id(raw.removeprefix("-")):
         raise Invalid(f"'{name}' must be an integer.", fields={name: "type"})
     return int(raw)
 

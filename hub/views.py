@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_
 
-from hub import access, countries, links, services
+from hub import access, countries, inputs, links, services
 from hub.errors import HubError
 from hub.extensions import db, limiter, login_manager
 from hub.forms import (
@@ -118,7 +118,7 @@ def _profile_data(form: Any) -> services.ProfileData:
 @login_manager.user_loader
 def load_member(session_id: str) -> Member | None:
     member_id, _, version = session_id.partition(":")
-    if not member_id.isdigit() or not version.isdigit():
+    if not inputs.is_id(member_id) or not inputs.is_id(version):
         return None
     member = db.session.get(Member, int(member_id))
     if member is None or member.session_version != int(version):

@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, text, update
 
-from hub import access, clock, countries, events, jobs
+from hub import access, clock, countries, events, inputs, jobs
 from hub.errors import Conflict, Forbidden, HubError, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
@@ -112,7 +112,7 @@ def record_by_key(key: str) -> Record | None:
     """A record from a short reference such as "project:12" (any state)."""
     name, _sep, raw = key.partition(":")
     kind = BY_KEY.get(name.lower())
-    if kind is None or not raw.isdigit():
+    if kind is None or not inputs.is_id(raw):
         return None
     record = db.session.get(MODELS[kind.name], int(raw))
     return record if record is not None and record.kind == kind.name else None
@@ -603,7 +603,7 @@ def import_records(actor: Member, kind_name: str, rows: list[dict[str, Any]], *,
         if external:
             existing = db.session.scalar(select(MODELS[kind.name]).where(
                 Record.kind == kind.name, Record.external_id == external))
-        if existing is None and str(record_id or "").strip().isdigit():
+        if existing is None and inputs.is_id(str(record_id or "").strip()):
             found = db.session.get(MODELS[kind.name], int(str(record_id).strip()))
             if found is not None and found.kind == kind.name:
                 existing = found
