@@ -32,6 +32,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"pool_pre_ping": True}
     url = str(config["SQLALCHEMY_DATABASE_URI"])
@@ -57,6 +62,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_MAIL_DOMAIN": env.get("HUB_MAIL_DOMAIN", "lists.localhost"),
         "HUB_SMTP_HOST": env.get("HUB_SMTP_HOST") or None,
         "HUB_SMTP_PORT": _int("HUB_SMTP_PORT", 25),
+        # Seconds to connect to the outbound SMTP server, and to wait for any one reply.
+        "HUB_SMTP_CONNECT_TIMEOUT": _float("HUB_SMTP_CONNECT_TIMEOUT", 10),
+        "HUB_SMTP_TIMEOUT": _float("HUB_SMTP_TIMEOUT", 30),
         "HUB_GATEWAY_HOST": env.get("HUB_GATEWAY_HOST", "127.0.0.1"),
         "HUB_GATEWAY_SMTP_PORT": _int("HUB_GATEWAY_SMTP_PORT", 8025),
         "HUB_GATEWAY_LMTP_PORT": _int("HUB_GATEWAY_LMTP_PORT", 8024),
@@ -72,6 +80,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_RATELIMIT_RESET": env.get("HUB_RATELIMIT_RESET", "5 per minute;20 per hour"),
         "HUB_RATELIMIT_POST": env.get("HUB_RATELIMIT_POST", "20 per minute;300 per day"),
         "HUB_WORKER_POLL_SECONDS": float(env.get("HUB_WORKER_POLL_SECONDS", "2")),
+        # A running job's lease, renewed while it runs: a killed worker's job is taken up
+        # again by another worker this many seconds after its last renewal.
+        "HUB_JOB_LEASE_SECONDS": _float("HUB_JOB_LEASE_SECONDS", 30),
         # Owners of registry records not updated for this many days are reminded (0: never).
         "HUB_REGISTRY_REMIND_DAYS": _int("HUB_REGISTRY_REMIND_DAYS", 365),
         # Run queued jobs inside the request's process right after commit (tests, demos).

@@ -4,6 +4,12 @@ quarantined (status "failed") when they keep failing.
 
 Waking the worker is a hint, never the source of truth: in one process a condition
 variable, with `HUB_REDIS_URL` a Redis list every worker blocks on.
+
+A worker claims one job at a time, and holds it by a short lease (HUB_JOB_LEASE_SECONDS,
+default 30) that a heartbeat thread renews while the job runs: a worker killed with
+`kill -9` stops renewing, and another worker takes its job up when the lease runs out,
+not ten minutes later. What a job has already done stays done (the fan-out records each
+copy before the next one's final dot), so a job taken up again sends only the rest.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from hub.models import Job
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(seconds=30)  # the default of HUB_JOB_LEASE_SECONDS
 _WAKE_KEY = "hub:jobs:wake"
 _REDIS_WAIT_MAX = 20
 
@@ -122,14 +128,23 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim(limit: int = 10, kinds: list[str] | None = None) -> list[Job]:
-    """Take up to `limit` due jobs for this worker; committed before they run."""
+def lease() -> timedelta:
+    try:
+        seconds = current_app.config.get("HUB_JOB_LEASE_SECONDS")
+    except RuntimeError:
+        seconds = None
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
+def claim(limit: int = 1, kinds: list[str] | None = None) -> list[Job]:
+    """Take up to `limit` due jobs for this worker; committed before they run. One by
+    default: a job claimed is a job this worker starts now, so a crash strands no queue."""
     now = clock.now()
     me = worker_id()
     due = db.select(Job.id).where(
         or_(
             (Job.status == "queued") & (Job.run_at <= now),
-            (Job.status == "running") & (Job.locked_at < now - LEASE),
+            (Job.status == "running") & (Job.locked_at < now - lease()),
         )
     )
     if kinds:
@@ -155,13 +170,46 @@ def claim(limit: int = 10, kinds: list[str] | None = None) -> list[Job]:
     )
 
 
+class _Heartbeat:
+    """Renews the lease of one running job from a thread (and a connection) of its own,
+    every third of the lease, until the job ends."""
+
+    def __init__(self, job_id: int, owner: str) -> None:
+        self._engine = db.engine
+        self._job_id, self._owner = job_id, owner
+        self._every = lease().total_seconds() / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-lease",
+                                        daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        table = Job.__table__
+        while not self._stop.wait(self._every):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(update(table).where(
+                        table.c.id == self._job_id, table.c.locked_by == self._owner,
+                        table.c.status == "running").values(locked_at=clock.now()))
+            except Exception:  # the lease runs out; another worker may take the job up
+                log.warning("job %s: could not renew its lease", self._job_id, exc_info=True)
+
+
 def _run(job: Job) -> None:
     fn = _handlers.get(job.kind)
     job_id = job.id
     try:
         if fn is None:
             raise PermanentError(f"no handler for job kind {job.kind!r}")
-        fn(dict(job.payload))
+        with _Heartbeat(job_id, job.locked_by or worker_id()):
+            fn(dict(job.payload))
     except Exception as exc:
         db.session.rollback()
         job = db.session.get(Job, job_id)
@@ -188,11 +236,11 @@ def _run(job: Job) -> None:
         db.session.commit()
 
 
-def run_pending(max_rounds: int = 100, kinds: list[str] | None = None) -> int:
+def run_pending(max_rounds: int = 2000, kinds: list[str] | None = None) -> int:
     """Run every job that is due now, including jobs those jobs enqueue; returns how many."""
     count = 0
     for _ in range(max_rounds):
-        jobs = claim(limit=20, kinds=kinds)
+        jobs = claim(kinds=kinds)
         if not jobs:
             break
         for job in jobs:
@@ -217,7 +265,7 @@ def work_forever(app: Flask, stop: threading.Event) -> None:
     while not stop.is_set():
         with app.app_context():
             try:
-                ran = run_pending(max_rounds=10)
+                ran = run_pending(max_rounds=200)
                 periodic = app.extensions.get("hub_periodic", [])
                 for task in periodic:
                     task()

@@ -1,6 +1,12 @@
 """The hub's own mail (verification, approval, invitations, resets) and the transport
-every outgoing message uses: SMTP on one reused Flask-Mail connection, or the local dev
-mailbox the Secretariat reads in the browser when no SMTP server is configured.
+every outgoing message uses: SMTP on one reused connection, or the local dev mailbox the
+Secretariat reads in the browser when no SMTP server is configured.
+
+The SMTP connection has a connect timeout (HUB_SMTP_CONNECT_TIMEOUT) and a timeout for
+every command and reply (HUB_SMTP_TIMEOUT), so a silent server never holds a worker. Any
+failure while the connection is open closes the socket at once: a QUIT sent into an open
+DATA phase would wait for a reply that never comes, and closing is what makes the server
+discard the half-sent copy.
 
 Messages are rendered in the recipient's language at enqueue time and sent by the
 worker (job "mail.send"), never inside a request.
@@ -9,6 +15,7 @@ worker (job "mail.send"), never inside a request.
 from __future__ import annotations
 
 import re
+import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.headerregistry import Address
@@ -21,7 +28,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from hub import jobs
-from hub.extensions import db, mail
+from hub.extensions import db
 from hub.models import DevMail
 
 _CRLF = re.compile(r"[\r\n]")
@@ -57,8 +64,13 @@ class _DevMailbox:
         db.session.commit()
 
 
+class _Connection:
+    def __init__(self, host: smtplib.SMTP) -> None:
+        self.host = host
+
+
 class _SMTP:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: _Connection) -> None:
         self.conn = conn
 
     def send_bytes(self, envelope_from: str, recipients: list[str], data: bytes) -> None:
@@ -71,8 +83,35 @@ def open_transport() -> Iterator[Transport]:
     if not current_app.config.get("HUB_SMTP_HOST"):
         yield _DevMailbox()
         return
-    with mail.connect() as conn:
-        yield _SMTP(conn)
+    smtp = connect_smtp()
+    try:
+        yield _SMTP(_Connection(smtp))
+    except BaseException:
+        smtp.close()
+        raise
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def connect_smtp() -> smtplib.SMTP:
+    config = current_app.config
+    cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    smtp = cls(config["HUB_SMTP_HOST"], config["HUB_SMTP_PORT"],
+               timeout=float(config["HUB_SMTP_CONNECT_TIMEOUT"]))
+    try:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.timeout = float(config["HUB_SMTP_TIMEOUT"])
+        if smtp.sock is not None:
+            smtp.sock.settimeout(smtp.timeout)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
 def render_mail(template: str, language: str, **context: Any) -> tuple[str, str, str]:

@@ -104,7 +104,7 @@ def test_a_crashed_workers_claim_expires(app, run_jobs, make_member):
     db.session.commit()
     [job] = jobs.claim()  # claimed by a worker that then died
     assert run_jobs() == 0
-    clock.freeze(clock.now() + jobs.LEASE + timedelta(seconds=1))
+    clock.freeze(clock.now() + jobs.lease() + timedelta(seconds=1))
     try:
         assert run_jobs() == 1
     finally:

@@ -45,8 +45,8 @@ class HoldingServer:
         return "250 OK"
 
 
-def _worker(app, port: int, log, *args: str) -> subprocess.Popen:
-    env = dict(os.environ)
+def _worker(app, port: int, log, *args: str, env: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, **(env or {})}
     env.update({
         "HUB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "HUB_SECRET_KEY": app.config["SECRET_KEY"],
