@@ -46,9 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from hub import i18n, inputs, personal, security
+    from hub import i18n, idempotency, inputs, personal, security
 
     inputs.init_app(app)
+    idempotency.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)

@@ -183,6 +183,23 @@ class Job(db.Model):
     __table_args__ = (Index("ix_job_status_run_at", "status", "run_at"),)
 
 
+class IdempotentRequest(db.Model):
+    """An API POST sent with an `Idempotency-Key`: what it was (a fingerprint of method,
+    path and body) and the first answer, replayed to retries for a day."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80))  # "member:<id>", or the client address
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None: still running
+    body: Mapped[bytes] = mapped_column(db.LargeBinary, default=b"")
+    location: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    __table_args__ = (db.UniqueConstraint("owner", "key"),
+                      Index("ix_idempotent_request_created_at", "created_at"))
+
+
 class DevMail(db.Model):
     """The local mailbox: where mail goes when no SMTP server is configured."""
 

@@ -68,3 +68,41 @@ def test_a_nul_in_a_form_is_a_helpful_page(client, auth, topic):
     assert response.status_code == 400 and b"NUL" in response.data
     response = client.get("/search", query_string={"q": "a\x00b"})
     assert response.status_code == 400
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------------
+
+def test_a_retried_post_with_the_same_key_returns_the_first_answer(client, topic, token_for):
+    from forums.models import Post
+    from hub.extensions import db
+
+    item, author = topic
+    headers = {**token_for(author), "Idempotency-Key": "retry-1"}
+    first = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Once."},
+                        headers=headers)
+    assert first.status_code == 201
+    again = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Once."},
+                        headers=headers)
+    assert again.status_code == 201 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Post)
+                             .where(Post.body == "Once.")) == 1
+
+    other = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Something else."},
+                        headers=headers)
+    assert other.status_code == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    fresh = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Once."},
+                        headers={**headers, "Idempotency-Key": "retry-2"})
+    assert fresh.status_code == 201 and fresh.json["id"] != first.json["id"]
+
+
+def test_a_refused_post_keeps_nothing_under_its_key(client, topic, token_for):
+    item, author = topic
+    headers = {**token_for(author), "Idempotency-Key": "k"}
+    assert client.post(f"/api/v1/topics/{item.id}/posts", json={},
+                       headers=headers).status_code == 422
+    second = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Now."},
+                         headers=headers)
+    assert second.status_code == 201, second.json  # the refusal was not kept
