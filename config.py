@@ -68,6 +68,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_GATEWAY_HOST": env.get("HUB_GATEWAY_HOST", "127.0.0.1"),
         "HUB_GATEWAY_SMTP_PORT": _int("HUB_GATEWAY_SMTP_PORT", 8025),
         "HUB_GATEWAY_LMTP_PORT": _int("HUB_GATEWAY_LMTP_PORT", 8024),
+        # Recipients one LMTP/SMTP transaction may name; past it RCPT answers 452.
+        "HUB_GATEWAY_MAX_RECIPIENTS": _int("HUB_GATEWAY_MAX_RECIPIENTS", 100),
         "HUB_REDIS_URL": redis_url,
         "HUB_SOCKETIO_CHANNEL": env.get("HUB_SOCKETIO_CHANNEL", "hub-socketio"),
         # Applicants wait for the Secretariat unless the network opts into auto-approval.

@@ -4,7 +4,9 @@ Unknown recipients are refused at RCPT (550). At the end of DATA each recipient'
 is stored, de-duplicated and processed (`listserv.inbound.ingest`) before the server
 answers, so a 250 means "kept". LMTP answers once per recipient; SMTP answers once for
 the message (a 451 when any recipient hit a temporary failure: the client retries and
-de-duplication makes the retry harmless). Database work runs on a thread pool, each call
+de-duplication makes the retry harmless). Past HUB_GATEWAY_MAX_RECIPIENTS (100) recipients
+in one transaction RCPT answers 452, and the client sends the rest in another: one
+message cannot hold the gateway for minutes. Database work runs on a thread pool, each call
 in its own application context. Imports `hub`, `forums` and `listserv`.
 """
 
@@ -31,6 +33,7 @@ T = TypeVar("T")
 OK = "250 2.0.0 OK: kept"
 UNKNOWN = "550 5.1.1 No such list here"
 TEMPORARY = "451 4.3.0 Temporary failure, please try again later"
+TOO_MANY = "452 4.5.3 Too many recipients in one transaction; send the rest in another"
 
 
 class Handler:
@@ -40,6 +43,7 @@ class Handler:
         self.app = app
         self.channel = channel
         self.executor = executor
+        self.max_recipients = int(app.config.get("HUB_GATEWAY_MAX_RECIPIENTS") or 100)
 
     def _in_app(self, fn: Callable[..., T], *args: Any) -> T:
         with self.app.app_context():
@@ -54,6 +58,9 @@ class Handler:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            # RFC 5321 4.5.3.1.10: the client sends the rest in another transaction.
+            return TOO_MANY
         try:
             known = await self._run(inbound.known_recipient, address)
         except Exception:

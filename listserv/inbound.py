@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -123,7 +124,7 @@ def ingest(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundM
     """Receive and process one message; what the gateway and `hub gateway ingest` call."""
     row = receive(raw, recipient, mail_from, channel)
     if row is not None:
-        process(row, build_mail(raw, recipient.strip().strip("<>").lower(), mail_from))
+        process(row)  # parsed inside, so a message no parser can read is quarantined
     return row
 
 
@@ -150,7 +151,12 @@ def process(row: InboundMessage, mail: rules.Mail | None = None) -> str:
         row = db.session.get(InboundMessage, row_id)
         if row is None:
             return "gone"
-        _finish(row, "quarantined", "error", f"Processing failed: {type(exc).__name__}: {exc}")
+        if isinstance(exc, RecursionError):
+            reason = ("The message could not be read: its parts are nested too deeply "
+                      f"(more than Python's limit of {sys.getrecursionlimit()} levels).")
+        else:
+            reason = f"Processing failed: {type(exc).__name__}: {exc}"
+        _finish(row, "quarantined", "error", reason)
         db.session.commit()
     return row.status
 
