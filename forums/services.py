@@ -10,7 +10,9 @@ and `forums`.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -45,11 +47,21 @@ from forums.models import (
     TopicRead,
 )
 from hub import access, clock, events, markup
-from hub.errors import Conflict, Forbidden, HubError, Invalid, NotAuthenticated, NotFound
+from hub.errors import (
+    Conflict,
+    Forbidden,
+    HubError,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    StorageFull,
+)
 from hub.extensions import db
 from hub.mailer import send_mail
 from hub.models import Group, GroupMembership, Member, MemberStatus, Role
 from hub.services import area_id_for, audit
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 5  # replies deeper than this are shown as siblings (threaded view)
 MAX_TITLE = 300
@@ -486,15 +498,23 @@ def save_blob(data: bytes) -> str:
     path = blob_path(sha)
     if path.exists():
         return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("uploads: the disk is full (%s): %s", upload_dir(), exc)
+        raise StorageFull(str(_l("The server has no room for files just now, so nothing "
+                                 "was posted. Please try again later, or post without "
+                                 "the attachment."))) from exc
     return sha
 
 

@@ -40,3 +40,10 @@ class Conflict(HubError):
 class Invalid(HubError):
     status = 422
     code = "invalid"
+
+
+class StorageFull(HubError):
+    """The disk (or quota) for uploads is full: nothing was kept, try again later."""
+
+    status = 507
+    code = "insufficient_storage"

@@ -106,3 +106,30 @@ def test_a_refused_post_keeps_nothing_under_its_key(client, topic, token_for):
     second = client.post(f"/api/v1/topics/{item.id}/posts", json={"body": "Now."},
                          headers=headers)
     assert second.status_code == 201, second.json  # the refusal was not kept
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+def test_a_full_upload_disk_answers_507_with_a_clear_message(client, topic, token_for,
+                                                            monkeypatch):
+    import base64
+    import errno
+    import tempfile
+
+    from forums.models import Post
+    from hub.extensions import db
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    item, author = topic
+    files = [{"filename": "notes.txt", "content_type": "text/plain",
+              "data": base64.b64encode(b"Some notes.").decode()}]
+    response = client.post(f"/api/v1/topics/{item.id}/posts", headers=token_for(author),
+                           json={"body": "With a file.", "attachments": files})
+    assert response.status_code == 507
+    assert response.json["error"]["code"] == "insufficient_storage"
+    assert "no room" in response.json["error"]["message"]
+    db.session.rollback()
+    assert db.session.scalar(db.select(Post).where(Post.body == "With a file.")) is None
