@@ -17,7 +17,10 @@ edits and deletions.
 Fragments are emitted after commit from the `hub.events` signals, in whichever process
 made the change (web, API, mail gateway, worker). With HUB_REDIS_URL set, Flask-SocketIO
 uses Redis as its message queue: an emit anywhere reaches the clients of every
-`hub serve` process, and the reader counts live in Redis too.
+`hub serve` process, and the reader counts live in Redis too. Redis is not needed to
+read or post: while it does not answer, each process closes its sockets and refuses new
+ones (pages say live updates are paused and keep trying), and once it answers again the
+pages come back and fetch over HTTP what they missed.
 
 Membership can change while a socket is open: every process re-checks its sockets'
 rooms every HUB_LIVE_RECHECK_SECONDS (and at once for changes made in that process).
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_LIMIT = 50
 FLUSH_SECONDS = 1.0  # reader counts go out at most this often per room
+PROBE_SECONDS = 2.0  # how soon a process notices that Redis stopped answering
 HEARTBEAT_SECONDS = 20  # a process's presence entries expire 3 heartbeats after it dies
 
 
@@ -101,6 +105,9 @@ class LocalPresence:
     def heartbeat(self) -> None:
         pass
 
+    def answers(self) -> bool:
+        return True
+
 
 class RedisPresence:
     """Reader counts shared by every process: one hash per room, sid -> "host:member".
@@ -125,7 +132,20 @@ class RedisPresence:
         self._redis.hset(self._key(room), sid, f"{self.host}:{member_id or ''}")
 
     def remove(self, room: str, sid: str) -> None:
-        self._redis.hdel(self._key(room), sid)
+        import redis
+
+        try:
+            self._redis.hdel(self._key(room), sid)
+        except redis.RedisError:  # Redis is down: its entries went with it, or expire
+            log.debug("live updates: could not drop %s from %s", sid, room)
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False
 
     def _is_alive(self, host: str) -> bool:
         if host == self.host:
@@ -205,7 +225,7 @@ class Live:
         socketio.start_background_task(self._loop)
 
     def _loop(self) -> None:
-        next_beat = next_check = 0.0
+        next_beat = next_check = next_probe = 0.0
         try:
             while True:
                 socketio.sleep(FLUSH_SECONDS)
@@ -214,6 +234,11 @@ class Live:
                         self.running = False
                         return
                 now = time.monotonic()
+                if now >= next_probe:
+                    next_probe = now + PROBE_SECONDS
+                    if not self.presence.answers():
+                        self.drop_all()
+                        continue
                 try:
                     if now >= next_beat:
                         self.presence.heartbeat()
@@ -227,6 +252,22 @@ class Live:
         finally:
             with self.lock:
                 self.running = False
+
+    def drop_all(self) -> int:
+        """Redis is down: events sent now would reach no one. Close every socket of this
+        process, so each page says "paused; trying again" and, once Redis answers and the
+        page is let in again, fetches what it missed over HTTP. Returns how many."""
+        sids = list(self.clients)
+        if sids:
+            log.warning("live updates: Redis does not answer; closing %d sockets until it "
+                        "does (pages catch up when they reconnect)", len(sids))
+        for sid in sids:
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except Exception:
+                log.debug("live updates: could not close %s", sid, exc_info=True)
+            self.forget(sid)
+        return len(sids)
 
     def flush(self) -> None:
         """Send the reader count of every room whose readers changed."""
@@ -334,6 +375,8 @@ def on_connect(*_args: Any) -> bool:
         # tries again later; reloading always works.
         log.info("live updates: %d sockets, refusing more", len(live.clients))
         return False
+    if not live.presence.answers():
+        return False  # Redis is down: the page tries again later, then catches up
     viewer = _viewer()
     live.clients[request.sid] = Client(
         member_id=viewer.id if viewer else None,

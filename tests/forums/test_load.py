@@ -7,14 +7,9 @@ its first; 30 writers then starved a pool of 15 and every request waited 30 s fo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,17 +17,9 @@ from sqlalchemy import func, select
 
 from forums.models import Post
 from hub.extensions import db
+from tests.forums.serve_process import serve
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITERS, POSTS_EACH, READERS = 30, 3, 5
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _word() -> str:
@@ -42,40 +29,8 @@ def _word() -> str:
 
 @pytest.fixture
 def server(app, tmp_path):
-    port = _free_port()
-    env = {**os.environ,
-           "HUB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "HUB_REDIS_URL": app.config.get("HUB_REDIS_URL") or "",
-           "HUB_SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex}",
-           "HUB_SECRET_KEY": "shared-test-secret", "HUB_FLOOD_POSTS": "0",
-           "HUB_UPLOAD_DIR": str(tmp_path / "uploads"),
-           "HUB_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--threads", "64"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "hub serve did not start"
-            time.sleep(0.1)
-        yield url, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve(app, tmp_path) as running:
+        yield running
 
 
 def test_thirty_concurrent_writers_get_no_5xx_and_every_post_is_searchable(

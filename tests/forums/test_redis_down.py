@@ -112,3 +112,28 @@ def test_with_redis_down_members_sign_in_read_and_post_everywhere(
 
     private_redis.start()
     assert client.get("/healthz").status_code == 200
+
+
+def test_live_pages_are_told_when_redis_goes_and_come_back_with_it(
+        app, make_board, private_redis, tmp_path):
+    import socketio as sio_client
+
+    from tests.forums.serve_process import serve
+
+    with serve(app, tmp_path, threads=16) as (url, log_path):
+        reader = sio_client.Client(reconnection=False)
+        reader.connect(url, transports=["websocket"], wait_timeout=10)
+        private_redis.kill()
+        deadline = time.monotonic() + 10
+        while reader.connected:  # closed by the server: the page shows "paused"
+            assert time.monotonic() < deadline, log_path.read_text()[-2000:]
+            time.sleep(0.1)
+        again = sio_client.Client(reconnection=False)
+        with pytest.raises(sio_client.exceptions.ConnectionError):
+            again.connect(url, transports=["websocket"], wait_timeout=5)
+        assert "Redis does not answer" in log_path.read_text()
+        private_redis.start()
+        back = sio_client.Client(reconnection=False)
+        back.connect(url, transports=["websocket"], wait_timeout=10)  # then it catches up
+        assert back.connected
+        back.disconnect()
