@@ -35,6 +35,7 @@ from sqlalchemy import update
 
 from forums.models import Topic
 from hub import aftercommit, events
+from hub.extensions import db
 from hub.views import nav
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,17 @@ def bump(topic_id: int) -> None:
         update(Topic).where(Topic.id == topic_id).values(revision=Topic.revision + 1)))
 
 
+def _on_pending(sender: Flask, event: Any, **_kw: Any) -> None:
+    """Inside a new (or approved) post's transaction: the revision moves with it."""
+    db.session.execute(update(Topic).where(Topic.id == event.topic_id)
+                       .values(revision=Topic.revision + 1),
+                       execution_options={"synchronize_session": False})
+    aftercommit.mark("page", event.post_id)
+
+
 def _on_change(sender: Flask, event: Any, **_kw: Any) -> None:
+    if getattr(event, "post_id", None) and aftercommit.done("page", event.post_id):
+        return
     try:
         bump(event.topic_id)
     except Exception:  # a stale copy lives at most HUB_FORUM_PAGE_CACHE seconds
@@ -130,3 +141,4 @@ def init_app(app: Flask) -> None:
     for signal in (events.post_published, events.post_edited, events.post_deleted,
                    events.post_held, events.post_rejected, events.topic_changed):
         signal.connect(_on_change)
+    events.post_pending.connect(_on_pending)

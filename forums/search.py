@@ -157,8 +157,15 @@ def _guarded(fn: Any, post_ids: list[int]) -> None:
         log.exception("search index: could not update posts %s", post_ids)
 
 
+def on_post_pending(sender: Flask, event: events.PostEvent, **_kw: Any) -> None:
+    """Inside the post's transaction: the post is committed with its index."""
+    write_index(db.session.connection(), _rows_for([event.post_id]))
+    aftercommit.mark("search", event.post_id)
+
+
 def on_post_changed(sender: Flask, event: events.PostEvent, **_kw: Any) -> None:
-    _guarded(reindex_posts, [event.post_id])
+    if not aftercommit.done("search", event.post_id):
+        _guarded(reindex_posts, [event.post_id])
 
 
 def on_post_removed(sender: Flask, event: events.PostEvent, **_kw: Any) -> None:
@@ -460,6 +467,7 @@ def snippet(value: str, terms: Iterable[str], size: int = SNIPPET_CHARS) -> Mark
 # -- wiring ----------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
+    events.post_pending.connect(on_post_pending)
     events.post_published.connect(on_post_changed)
     events.post_held.connect(on_post_changed)
     events.post_edited.connect(on_post_changed)
