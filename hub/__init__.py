@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from config import ROOT, load_config
+from hub import sqlite_writers  # noqa: F401  (its listeners serialize SQLite writers)
 from hub.errors import HubError
 from hub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
 
