@@ -72,5 +72,5 @@ def _after_rollback(conn: Connection) -> None:
 
 
 @event.listens_for(Pool, "reset")
-def _on_reset(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
-    _give_back(record.info)
+def _on_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    _give_back(connection_record.info)
