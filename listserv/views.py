@@ -171,7 +171,7 @@ def announce() -> Any:
         else:
             flash(_("The announcement is posted and goes out to %(count)d members.",
                     count=announcements.audience_size(form)), "success")
-            return redirect(url_for("forums.post", post_id=post.id))
+            return redirect(url_for("forums.post_link", post_id=post.id))
     return render_template("listserv/announce.html", **announcements.choices(), form=form)
 
 
