@@ -28,9 +28,10 @@ from hub.types import UTCDateTime
 
 # What became of a received message. "received" and "processing" are on the way; the
 # others are final until the Secretariat reprocesses or drops a message.
-# "moderated": a moderator's reply approved or rejected a held post.
+# "moderated": a moderator's reply approved or rejected a held post; "forwarded": mail to
+# postmaster@ or SLUG-owner@, passed on to the Secretariat or the board's moderators.
 INBOUND_STATUSES = ("received", "processing", "posted", "held", "moderated", "rejected",
-                    "discarded", "bounce", "command", "quarantined", "dropped")
+                    "discarded", "bounce", "command", "forwarded", "quarantined", "dropped")
 
 
 class InboundMessage(db.Model):
