@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # deliveries per job: one SMTP connection each, spread over workers
 MAX_DELIVERY_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
+MAX_REFERENCES = 20  # the first post and the nearest ancestors
 
 
 # -- message ids -------------------------------------------------------------------------------
@@ -182,11 +183,19 @@ def post_mail(post: Post, topic: Topic, board: Board) -> PostMail:
     in_reply_to = None
     references: list[str] = []
     if post.id != (first.id if first else post.id):
-        root = message_id_of(first) if first else None
-        if root:
-            references.append(root)
-        if parent is not None and parent.id != (first.id if first else None):
-            references.append(message_id_of(parent))
+        # The whole chain from the first post down to the parent (the ids of posts that
+        # arrived by email are theirs), so mail clients thread all of the discussion.
+        chain: list[Post] = []
+        seen = {post.id}
+        node = parent
+        while node is not None and node.id not in seen and len(chain) < MAX_REFERENCES:
+            chain.append(node)
+            seen.add(node.id)
+            node = db.session.get(Post, node.parent_id) if node.parent_id else None
+        chain.reverse()
+        if first is not None and (not chain or chain[0].id != first.id):
+            chain.insert(0, first)
+        references = [message_id_of(p) for p in chain]
         in_reply_to = references[-1] if references else None
     author = db.session.get(Member, post.author_id) if post.author_id else None
     return PostMail(
