@@ -570,7 +570,9 @@ def _select_body(lines: list[str], kinds: list[str]) -> list[bool]:
         # Top-posting: the author wrote above the history.  Only when quotes and
         # fresh text keep alternating after the attribution is it an inline reply.
         rest = "".join(kinds[first + 1 :])
-        if kinds[first] == _HEADER or _QUOTE not in rest or _MAY_CUT_AFTER.fullmatch(rest):
+        greeting = _is_greeting([lines[i] for i in range(first) if kinds[i] == _TEXT])
+        if kinds[first] == _HEADER or _QUOTE not in rest or (
+                _MAY_CUT_AFTER.fullmatch(rest) and not (greeting and _TEXT in rest)):
             keep[first:] = [False] * (n - first)
     elif first < n and all(k == _EMPTY for k in kinds[:first]):
         # The message opens with the history: a bottom-post, an inline reply, or
@@ -587,6 +589,22 @@ def _select_body(lines: list[str], kinds: list[str]) -> list[bool]:
 
     _drop_trailing_quotes(kinds, keep)
     return keep
+
+
+_GREETING = re.compile(
+    r"(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|hola|buen[oa]s|estimad[oa]s?"
+    r"|queridos?|bonjour|bonsoir|cher|chère|chers|salut|hallo|liebe[rs]?|ciao|caro|cara"
+    r"|olá|prezad[oa]s?|hej|moi|hei)\b.{0,40}$", re.IGNORECASE)
+
+
+def _is_greeting(text_lines: list[str]) -> bool:
+    """Only "Hi Ana," above the quote: the answer is the text below it (a bottom-post),
+    not a signature of the quoted mail."""
+    if not text_lines or len(text_lines) > 1:
+        return False
+    line = text_lines[0].strip()
+    return len(line) <= 60 and (line.endswith((",", ":", "!")) or
+                                _GREETING.match(line) is not None)
 
 
 def _drop_trailing_quotes(kinds: list[str], keep: list[bool]) -> None:
