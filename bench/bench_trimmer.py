@@ -1,5 +1,6 @@
 """Score and time listserv.trimmer against the email_reply_trimmer corpus and the
-project's own generated cases (tests/listserv/fixtures/trimmer_cases.py).
+project's own fixtures (tests/listserv/fixtures/trimmer_cases.py: generated cases and
+small ones from github/email_reply_parser, MIT).
 
 Usage: python bench/bench_trimmer.py [CORPUS_DIR]
 
@@ -84,14 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     print("failing (trimmed):", ", ".join(failing) if failing else "none")
     print("failing (elided): ", ", ".join(elided_failing) if elided_failing else "none")
 
-    from tests.listserv.fixtures.trimmer_cases import CASES
+    from tests.listserv.fixtures.trimmer_cases import CASES, PUBLIC_CASES
 
-    own_ok = [name for name, (text, want) in CASES.items() if trim_reply(text).body == want]
-    print(f"generated cases (interleaved, forwards, headers in 6 languages): "
-          f"{len(own_ok)}/{len(CASES)}")
-    missed = sorted(set(CASES) - set(own_ok))
-    if missed:
-        print("failing (generated):", ", ".join(missed))
+    for label, cases_of in (("generated cases (interleaved, forwards, 6 languages)", CASES),
+                            ("github/email_reply_parser fixtures", PUBLIC_CASES)):
+        ok = [name for name, (text, want) in cases_of.items()
+              if trim_reply(text).body == want]
+        print(f"{label}: {len(ok)}/{len(cases_of)}")
+        missed = sorted(set(cases_of) - set(ok))
+        if missed:
+            print("  failing:", ", ".join(missed))
 
     messages = 0
     started = time.perf_counter()

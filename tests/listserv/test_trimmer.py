@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from listserv.trimmer import Trimmed, trim_reply
-from tests.listserv.fixtures.trimmer_cases import CASES
+from tests.listserv.fixtures.trimmer_cases import CASES, PUBLIC_CASES
 
 CORPUS = next((root / "shared/corpora/email_reply_trimmer"
                for root in Path(__file__).resolve().parents
@@ -248,9 +248,9 @@ def test_bare_forward_keeps_the_forwarded_text() -> None:
     assert result.body.endswith(">\n>\n> The forwarded text.")
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_generated_cases_keep_the_authors_words(name: str) -> None:
-    text, want = CASES[name]
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(PUBLIC_CASES))
+def test_fixtures_keep_the_authors_words(name: str) -> None:
+    text, want = CASES.get(name) or PUBLIC_CASES[name]
     assert trim_reply(text).body == want
 
 
