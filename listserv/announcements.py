@@ -88,11 +88,13 @@ def _check(form: AnnouncementForm) -> Board:
     return board
 
 
-def audience_size(form: AnnouncementForm) -> int:
+def audience_size(form: AnnouncementForm, author: Member | None = None) -> int:
+    """How many members the announcement is for (its author aside)."""
     board = db.session.scalar(db.select(Board).where(Board.slug == form.board))
     if board is None:
         return 0
-    return len(audience_members(board, form.audience, form.value))
+    return len([m for m in audience_members(board, form.audience, form.value)
+                if author is None or m.id != author.id])
 
 
 def audience_members(board: Board, audience: str, value: str) -> list[Member]:

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -169,8 +170,9 @@ def announce() -> Any:
         except HubError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("The announcement is posted and goes out to %(count)d members.",
-                    count=announcements.audience_size(form)), "success")
+            flash(ngettext("The announcement is posted and goes to %(num)d member.",
+                           "The announcement is posted and goes to %(num)d members.",
+                           announcements.audience_size(form, _me())), "success")
             return redirect(url_for("forums.post_link", post_id=post.id))
     return render_template("listserv/announce.html", **announcements.choices(), form=form)
 
