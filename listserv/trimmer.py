@@ -236,7 +236,17 @@ def trim_reply(text: str) -> Trimmed:
 
     keep = _select_body(lines, kinds)
 
-    body_lines = [_render(lines[i], kinds[i]) for i in range(len(lines)) if keep[i]]
+    body_lines: list[str] = []
+    previous = _EMPTY
+    for i in range(len(lines)):
+        if not keep[i]:
+            continue
+        if previous == _QUOTE and kinds[i] == _TEXT and body_lines[-1].strip(" >"):
+            # An answer right under the line it answers: without a blank line Markdown
+            # would read it as part of the quote ("lazy continuation").
+            body_lines.append("")
+        body_lines.append(_render(lines[i], kinds[i]))
+        previous = kinds[i]
     elided_lines = [_render(lines[i], kinds[i]) for i in range(len(lines)) if not keep[i]]
     elided_lines.extend(tail)
     return Trimmed("\n".join(body_lines).strip(), "\n".join(elided_lines).strip())
