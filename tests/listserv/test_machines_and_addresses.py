@@ -105,3 +105,30 @@ def test_references_carry_the_whole_chain(app, make_member, board, start_topic):
     assert mail.references[0] == first.message_id
     assert list(mail.references[1:]) == ["<two@example.org>", third.message_id]
     assert mail.in_reply_to == third.message_id
+
+
+def test_raw_utf8_and_rfc2231_names_and_a_multipart_without_boundary(
+        app, gateway, make_member, board):
+    from tests.listserv.helpers import posts_in
+
+    member = make_member()
+    raw = (f"From: {member.email}\r\nTo: {LIST}\r\nSubject: Files\r\n"
+           "Message-ID: <files@example.org>\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nTwo files.\r\n--b\r\n"
+           "Content-Type: application/pdf\r\n"
+           'Content-Disposition: attachment; filename="Évaluation été.pdf"\r\n\r\n'
+           "%PDF-1.4 one\r\n--b\r\nContent-Type: application/pdf\r\n"
+           "Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf\r\n\r\n"
+           "%PDF-1.4 two\r\n--b--\r\n").encode()
+    gateway.lmtp(raw, LIST, mail_from=member.email)
+    plain = (f"From: {member.email}\r\nTo: {LIST}\r\nSubject: No boundary\r\n"
+             "Message-ID: <nob@example.org>\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: multipart/mixed\r\n\r\nJust text, really.\r\n").encode()
+    gateway.lmtp(plain, LIST, mail_from=member.email)
+    first, second = inbound_rows()
+    assert (first.status, second.status) == ("posted", "posted")
+    (post,) = posts_in(first.topic_id)
+    assert sorted(a.filename for a in post.attachments) == ["résumé.pdf",
+                                                            "Évaluation été.pdf"]
+    assert posts_in(second.topic_id)[0].body == "Just text, really."
