@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         api,
         models,  # noqa: F401  (the tables, for migrations)
         pdf,
+        receivers,
         schedule,
         seed,
         services,
@@ -36,4 +37,5 @@ def init_app(app: Flask) -> None:
     app.extensions["hub_periodic"].append(schedule.periodic)
     app.extensions["hub_seeders"].append(seed.seed_demo)
     events.member_approved.connect(services.on_member_approved)
+    events.registration_requested.connect(receivers.on_registration_requested)
     events.group_membership_changed.connect(services.on_group_membership_changed)

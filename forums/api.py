@@ -84,6 +84,8 @@ def post_json(post: Post, moderator: bool = False) -> dict[str, Any]:
         "author": {"id": post.author.id, "name": post.author.name} if post.author else None,
         "body": "" if hidden else post.body,
         "html": "" if hidden else post.html,
+        # What the gateway cut from an emailed reply (quotes, signature), as plain text.
+        "elided": "" if hidden else (post.elided or ""),
         "status": post.status,
         "source": post.source,
         "kind": post.kind,

@@ -125,12 +125,17 @@ def render_mail(template: str, language: str, **context: Any) -> tuple[str, str,
 
 
 def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
-              headers: dict[str, str] | None = None, **context: Any) -> None:
-    """Queue a message from the hub itself to one person (in the current transaction)."""
+              headers: dict[str, str] | None = None, envelope_from: str | None = None,
+              **context: Any) -> None:
+    """Queue a message from the hub itself to one person (in the current transaction).
+    `envelope_from=""` sends it with the null sender `<>` (RFC 3834 notices: nothing may
+    answer them, not even a bounce)."""
     subject, text, html = render_mail(template, language, **context)
+    extra = {} if envelope_from is None else {"envelope_from": safe_header(envelope_from)}
     jobs.enqueue(
         "mail.send",
         {
+            **extra,
             "to": safe_header(to),
             "name": safe_header(name),
             "subject": safe_header(subject),
@@ -162,5 +167,7 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
 def _send(payload: dict[str, Any]) -> None:
     msg = build_message(payload)
     with open_transport() as transport:
-        envelope_from = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+        envelope_from = payload.get("envelope_from")
+        if envelope_from is None:
+            envelope_from = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
         transport.send_bytes(envelope_from, [payload["to"]], msg.as_bytes(policy=SMTP))

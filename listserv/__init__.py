@@ -60,9 +60,11 @@ def init_app(app: Flask) -> None:
     """Register the listserv's blueprints, job handlers and event listeners."""
     from hub import events
     from listserv import (
+        announcements,
         cli,
         gateway,
         inbound,
+        membership,
         models,  # noqa: F401  (the tables, for migrations)
         moderation,
         services,
@@ -73,10 +75,12 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, _from_environment(key, value))
     # flufl.bounce logs every detector it tries at INFO: seventeen lines per bounce.
     logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
+    events.post_pending.connect(announcements.on_post_pending)  # before the outbox
     events.post_pending.connect(services.on_post_pending)
     events.post_pending.connect(inbound.on_post_pending)
     events.post_pending.connect(moderation.on_post_pending)  # held: tell the moderators
     events.post_edit_pending.connect(moderation.on_post_edit_pending)  # the same for edits
+    events.member_approved.connect(membership.on_member_approved)  # joining means delivery
     views.init_app(app)
     cli.init_app(app)
     app.extensions["hub_services"]["gateway"] = gateway.service

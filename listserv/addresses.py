@@ -1,6 +1,7 @@
 """List addresses and the tokens they carry (DESIGN.md §4).
 
-A board `SLUG` has `SLUG@HUB_MAIL_DOMAIN`; commands go to `SLUG-request@`; reply,
+A board `SLUG` has `SLUG@HUB_MAIL_DOMAIN`; commands go to `SLUG-request@`, mail for the
+people who run it to `SLUG-owner@` (and `postmaster@` reaches the Secretariat); reply,
 digest and bounce addresses carry a token after a `+`:
 
 - `SLUG+r-POST-MEMBER-MAC`  the per-recipient Reply-To: bound to one member and the
@@ -30,7 +31,9 @@ from flask import current_app
 from hub.mailer import safe_header
 
 REQUEST_SUFFIX = "-request"
+OWNER_SUFFIX = "-owner"
 NOREPLY = "noreply"
+POSTMASTER = "postmaster"  # RFC 5321 4.5.1: every mail domain must accept it
 _MAC_LEN = 16
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TOKEN = re.compile(
@@ -72,6 +75,10 @@ def list_address(slug: str) -> str:
 
 def request_address(slug: str) -> str:
     return safe_header(f"{slug}{REQUEST_SUFFIX}@{domain()}")
+
+
+def owner_address(slug: str) -> str:
+    return safe_header(f"{slug}{OWNER_SUFFIX}@{domain()}")
 
 
 def list_id(slug: str) -> str:
@@ -149,7 +156,8 @@ class ListAddress:
 
     address: str
     slug: str  # the board slug ("" for the hub's noreply address)
-    # "post" | "request" | "reply" | "moderate" | "digest" | "bounce" | "confirm" | "noreply"
+    # "post" | "request" | "owner" | "reply" | "moderate" | "digest" | "bounce" | "confirm"
+    # | "noreply" | "postmaster"
     kind: str
     post_id: int | None = None
     member_id: int | None = None
@@ -169,10 +177,14 @@ def parse(address: str) -> ListAddress | None:
         return None
     if local == NOREPLY:
         return ListAddress(address, "", "noreply")
+    if local == POSTMASTER:
+        return ListAddress(address, "", "postmaster")
     base, plus, token = local.partition("+")
     if not plus:
         if base.endswith(REQUEST_SUFFIX):
             return ListAddress(address, base[: -len(REQUEST_SUFFIX)], "request")
+        if base.endswith(OWNER_SUFFIX):
+            return ListAddress(address, base[: -len(OWNER_SUFFIX)], "owner")
         return ListAddress(address, base, "post")
     match = _TOKEN.match(token)
     if match is None:

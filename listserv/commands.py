@@ -17,16 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from forums import services as forums
-from hub import access
+from hub import access, events
 from hub.errors import HubError
 from listserv import addresses, confirmations, links, notices
 from listserv.confirmations import Change, Outcome
 from listserv.models import InboundMessage
 from listserv.rules import COMMAND_WORDS, Mail, Verdict
+from listserv.trimmer import trim_reply
 
 MAX_COMMANDS = 10
 COMMANDS_PER_HOUR = 10  # replies to one address, so forged requests cannot flood anyone
@@ -53,10 +55,12 @@ def parse(mail: Mail) -> list[list[str]]:
             if number == 0:
                 continue  # a subject that is not a command: read the body
             break
+        if words in found:  # the same command in the subject and the body counts once
+            continue
         found.append(words)
         if len(found) >= MAX_COMMANDS:
             break
-    return found or [["help"]]
+    return found
 
 
 def mode_of(words: list[str]) -> str | None:
@@ -86,9 +90,15 @@ def run(inbound: InboundMessage, mail: Mail) -> list[Outcome]:
     outcomes: list[Outcome] = []
     changes: list[Change] = []
     with force_locale(mail.language):
-        for words in parse(mail):
+        found = parse(mail)
+        if not found:  # nothing to quote back: the member wrote no command
+            outcomes.append(Outcome("", _("We found no command in your message, so "
+                                          "nothing was changed. The commands are below.")))
+        for words in found:
             command, mode = " ".join(words), mode_of(words)
-            if mode is None:
+            if words[0] == "register":
+                outcomes.append(register(mail, words))
+            elif mode is None:
                 outcomes.append(Outcome(command, _("Help is below.") if words[0] == "help"
                                         else _("Unknown command.")))
             elif member is None:
@@ -160,14 +170,50 @@ def refuse_confirmation(inbound: InboundMessage, mail: Mail, verdict: Verdict) -
                  outcomes=[Outcome("confirm", verdict.reason)], **_context(mail))
 
 
+def _motivation(mail: Mail) -> str:
+    """The body after the command lines: the member's reason for registering."""
+    lines = (mail.body.text if mail.body else "").splitlines()
+    for index, line in enumerate(lines):
+        words = line.strip().lower().split()
+        if words and words[0] not in COMMAND_WORDS:
+            return trim_reply("\n".join(lines[index:])).body
+    return ""
+
+
+def register(mail: Mail, words: list[str]) -> Outcome:
+    """"register": whatever the board belongs to (a conference, a meeting) registers the
+    member through its own service, answering with a RegistrationOutcome; a board that
+    belongs to nothing answers None from every receiver."""
+    board, member = mail.board, mail.member
+    assert board is not None
+    command = " ".join(words)
+    if member is None:
+        return Outcome(command, _("We do not know %(address)s as a member of the network, "
+                                  "so you could not be registered.",
+                                  address=mail.from_address))
+    request = events.RegistrationRequest(board_id=board.id, member_id=member.id,
+                                         motivation=_motivation(mail), source="email")
+    answers = [result for _receiver, result in events.registration_requested.send(
+        current_app._get_current_object(), request=request) if result is not None]
+    if not answers:
+        return Outcome(command, _("There is nothing to register for on %(board)s: it is "
+                                  "an open list. Send “subscribe” to follow it by email.",
+                                  board=board.name))
+    outcome = answers[0]
+    return Outcome(command, f"{outcome.message} {outcome.url}".strip())
+
+
 def preview(mail: Mail) -> str:
     """What `run` would do with a command message, for `hub gateway check` (nothing is
     stored or sent)."""
     assert mail.board is not None
     parts: list[str] = []
-    for words in parse(mail):
+    for words in parse(mail) or [["help"]]:
         command, mode = " ".join(words), mode_of(words)
-        if mode is None:
+        if words[0] == "register":
+            parts.append(f"{command}: the board's owner (a conference, a meeting) would be "
+                         "asked to register the member")
+        elif mode is None:
             parts.append(f"{command}: answered at once")
         elif mail.member is None:
             parts.append(f"{command}: {mail.from_address} is not a member, nothing changes")

@@ -36,7 +36,17 @@ from forums.models import Board, Post, PostEdit, Topic
 from hub import clock
 from hub.errors import Conflict, HubError
 from hub.extensions import db
-from listserv import addresses, bounces, commands, links, mime, moderation, notices, rules
+from listserv import (
+    addresses,
+    bounces,
+    commands,
+    forward,
+    links,
+    mime,
+    moderation,
+    notices,
+    rules,
+)
 from listserv.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -48,7 +58,7 @@ _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.
 # Final statuses by verdict action.
 _STATUS = {rules.DISCARD: "discarded", rules.REJECT: "rejected", rules.BOUNCE: "bounce",
            rules.COMMAND: "command", rules.CONFIRM: "command", rules.QUARANTINE: "quarantined",
-           rules.MODERATE: "moderated"}
+           rules.MODERATE: "moderated", rules.FORWARD: "forwarded"}
 # Answers to moderators (confirmations and refusals) per hour: one per held post is normal.
 MODERATION_NOTICES_PER_HOUR = 30
 
@@ -62,7 +72,7 @@ def known_recipient(address: str) -> bool:
     parsed = addresses.parse(address)
     if parsed is None:
         return False
-    if parsed.kind == "noreply":
+    if parsed.kind in {"noreply", "postmaster"}:
         return True
     return db.session.scalar(db.select(Board.id).where(Board.slug == parsed.slug)) is not None
 
@@ -185,6 +195,8 @@ def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> Non
     if action == rules.BOUNCE:
         for member, kind in mail.bounced:
             bounces.record(member, kind, verdict.reason, inbound_id=row.id)
+    elif action == rules.FORWARD:
+        forward.enqueue(row, mail)
     elif action in {rules.COMMAND, rules.CONFIRM}:
         run = commands.run if action == rules.COMMAND else commands.confirm
         outcomes = run(row, mail)
@@ -269,7 +281,24 @@ def _post(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None
         return
     finally:
         _posting.reset(posting)
+    if post.status == "held":
+        _held_notice(row_id, mail, post)
     log.debug("inbound %s became post %s", row_id, post.id)
+
+
+HELD_NOTICES_PER_HOUR = 10
+
+
+def _held_notice(row_id: int, mail: rules.Mail, post: Post) -> None:
+    """Tell the author, once for this post, that it waits for a moderator."""
+    row = db.session.get(InboundMessage, row_id)
+    topic = db.session.get(Topic, post.topic_id)
+    if row is None or topic is None:
+        return
+    notices.send(row, mail, "listserv_held_notice", rule="held",
+                 per_rule=HELD_NOTICES_PER_HOUR, topic=topic.title,
+                 post_url=links.post_url(post, topic))
+    db.session.commit()
 
 
 def _moderation_notice(row: InboundMessage, mail: rules.Mail, *, done: bool,

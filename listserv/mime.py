@@ -112,9 +112,18 @@ class Body:
     problems: list[str] = field(default_factory=list)  # fatal defects, for people
 
 
+def _boundaryless(part: Message) -> bool:
+    """A multipart part without a boundary: its body is plain text, read as such."""
+    return part.get_content_maintype() == "multipart" and not part.is_multipart() and any(
+        isinstance(d, email_errors.NoBoundaryInMultipartDefect)
+        for d in getattr(part, "defects", []))
+
+
 def fatal_problems(msg: Message) -> list[str]:
     found: list[str] = []
     for part in msg.walk():
+        if _boundaryless(part):
+            continue
         for defect in getattr(part, "defects", []):
             for cls, words in FATAL_DEFECTS.items():
                 if isinstance(defect, cls) and words not in found:
@@ -192,6 +201,9 @@ def _collect(part: Message, texts: list[str], body: Body) -> None:
                 text = unflow(text, delsp=params.get("delsp") == "yes")
             texts.append(text)
         return
+    if _boundaryless(part):
+        texts.append(_payload_text(part))
+        return
     if ctype.startswith("multipart/"):
         return  # a broken multipart leaf: reported through fatal_problems
     data = part.get_payload(decode=True)
@@ -200,8 +212,28 @@ def _collect(part: Message, texts: list[str], body: Body) -> None:
         data = inner[0].as_bytes() if isinstance(inner, list) and inner else (data or b"")
     if not data:
         return
-    filename = _decode_header_value(part.get_filename() or "") or _default_name(ctype)
+    filename = attachment_name(part) or _default_name(ctype)
     body.attachments.append(Attachment(filename=filename, content_type=ctype, data=data))
+
+
+def attachment_name(part: Message) -> str:
+    """The file name: RFC 2231 (`filename*=`, continuations; decoded by the parser),
+    RFC 2047 words (common, though not allowed there), or raw 8-bit bytes (UTF-8 or,
+    failing that, Windows-1252) that compat32 carries as surrogate escapes."""
+    name = part.get_filename() or ""
+    if "\ufffd" in name:  # 8-bit bytes: read them from the raw header instead
+        for key, value in part._headers:  # compat32 keeps them as surrogate escapes
+            if key.lower() not in {"content-disposition", "content-type"}:
+                continue
+            found = _RAW_NAME.search(str(value))
+            if found:
+                raw = found.group(1) or found.group(2) or ""
+                name = decode_bytes(raw.encode("ascii", "surrogateescape"))
+                break
+    return _decode_header_value(name)
+
+
+_RAW_NAME = re.compile(r"""(?:file)?name\s*=\s*(?:"([^"]*)"|([^\s;]+))""", re.I)
 
 
 def _default_name(ctype: str) -> str:

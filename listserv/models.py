@@ -28,9 +28,10 @@ from hub.types import UTCDateTime
 
 # What became of a received message. "received" and "processing" are on the way; the
 # others are final until the Secretariat reprocesses or drops a message.
-# "moderated": a moderator's reply approved or rejected a held post.
+# "moderated": a moderator's reply approved or rejected a held post; "forwarded": mail to
+# postmaster@ or SLUG-owner@, passed on to the Secretariat or the board's moderators.
 INBOUND_STATUSES = ("received", "processing", "posted", "held", "moderated", "rejected",
-                    "discarded", "bounce", "command", "quarantined", "dropped")
+                    "discarded", "bounce", "command", "forwarded", "quarantined", "dropped")
 
 
 class InboundMessage(db.Model):
@@ -139,14 +140,15 @@ class Bounce(db.Model):
 
 
 class DigestRun(db.Model):
-    """One member's digest of one board for one period: written before sending, so a
-    period is never sent twice, whichever worker gets there first."""
+    """One member's digest for one period, across every board they follow in that mode:
+    written before sending, so a period is never sent twice, whichever worker gets there
+    first. (`board_id` is set only on runs from before digests were combined.)"""
 
     __tablename__ = "list_digest"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"))
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"))
     mode: Mapped[str] = mapped_column(String(10))  # daily | weekly
     period_start: Mapped[datetime] = mapped_column(UTCDateTime())
     period_end: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -156,8 +158,8 @@ class DigestRun(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        UniqueConstraint("member_id", "board_id", "mode", "period_start",
-                         name="uq_list_digest_member_id_board_id_mode_period_start"),
+        UniqueConstraint("member_id", "mode", "period_start",
+                         name="uq_list_digest_member_id_mode_period_start"),
     )
 
 
@@ -191,3 +193,49 @@ class CommandRequest(db.Model):
     __table_args__ = (
         Index("ix_list_command_request_member_id_created_at", "member_id", "created_at"),
     )
+
+
+class ListDefaults(db.Model):
+    """The network's defaults for a newly approved member (one row): which boards they
+    follow at once, and how. Members approved before a change keep their settings."""
+
+    __tablename__ = "list_defaults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    board_mode: Mapped[str] = mapped_column(String(10), default="each")
+    # The boards of the member's thematic areas; "none" leaves them out.
+    thematic_mode: Mapped[str] = mapped_column(String(10), default="daily")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"))
+
+
+DIGEST_FORMATS = ("standard", "mime")  # text + HTML, or RFC 1153 multipart/digest
+
+
+class MemberListPrefs(db.Model):
+    """A member's list preferences beyond per-board modes: the digest format."""
+
+    __tablename__ = "list_member_prefs"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    digest_format: Mapped[str] = mapped_column(String(10), default="standard")
+
+
+AUDIENCES = ("all", "group", "country", "region")
+
+
+class Announcement(db.Model):
+    """A post the Secretariat sent to part of the network: list mail for it (each post and
+    digests) goes only to the members of the audience. The post itself is the web
+    archive."""
+
+    __tablename__ = "list_announcement"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    audience: Mapped[str] = mapped_column(String(10), default="all")
+    value: Mapped[str] = mapped_column(String(64), default="")  # group slug, country, region
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

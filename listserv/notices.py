@@ -1,8 +1,10 @@
 """Telling a sender what became of their mail: refusals, command replies and
 confirmation requests.
 
-One clear notice in the member's language, marked `Auto-Submitted: auto-replied`, never
-to the null sender `<>` or to mail that was itself generated automatically, and rate
+One clear notice in the member's language, marked `Auto-Submitted: auto-replied` and sent
+from the null sender `<>` (RFC 3834), never to the null sender or to mail that was itself
+generated automatically (Auto-Submitted, Precedence, List-* headers, no-reply and list
+robot senders), and rate
 limited per address (so a forged sender or a loop cannot turn the hub into a mail
 cannon). The log of received mail records when a notice went out. Imports `hub`,
 `forums` and `listserv`.
@@ -10,6 +12,7 @@ cannon). The log of received mail records when a notice went out. Imports `hub`,
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +31,25 @@ PER_RULE_PER_HOUR = 1  # the same kind of refusal, to the same address
 PER_DAY = 10  # all notices and command replies to one address
 
 
+# Senders that are machines by name (RFC 3834 §2: never answer them).
+_MACHINE_SENDER = re.compile(
+    r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|no[-_.]?response|mailer[-_.]?daemon|postmaster"
+    r"|bounces?|notifications?|auto[-_.]?(reply|responder|mailer)|listserv|majordomo"
+    r"|sympa|mailman|owner-[^@]+|[^@]+-(owner|request|bounces?|admin))([+@]|$)", re.I)
+_LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "List-Help", "List-Owner",
+                 "X-Mailing-List", "Mailing-List", "X-List-Administrivia")
+
+
 def _auto_generated(mail: Mail) -> bool:
+    """Mail that a machine wrote or a list relayed: no answer may go back to it."""
     auto = str(mail.msg.get("Auto-Submitted", "") or "").strip().lower()
     precedence = str(mail.msg.get("Precedence", "") or "").strip().lower()
-    return (auto not in {"", "no"}) or precedence in {"bulk", "junk", "list", "auto_reply"}
+    if auto not in {"", "no"} or precedence in {"bulk", "junk", "list", "auto_reply"}:
+        return True
+    if any(mail.msg.get(name) is not None for name in _LIST_HEADERS):
+        return True
+    return any(_MACHINE_SENDER.match(addr or "")
+               for addr in (mail.from_address, mail.envelope_from))
 
 
 def recipient_for(mail: Mail) -> str | None:
@@ -44,6 +62,11 @@ def recipient_for(mail: Mail) -> str | None:
     return to.lower()
 
 
+# Some answers go once in a long while to the same address: a stranger writing to a list
+# hears how to apply, not every time they write.
+WINDOWS = {"not-member": timedelta(days=30)}
+
+
 def allowed(to: str, rule: str, *, per_rule: int = PER_RULE_PER_HOUR) -> bool:
     now = clock.now()
     base = db.select(func.count(InboundMessage.id)).where(
@@ -52,7 +75,8 @@ def allowed(to: str, rule: str, *, per_rule: int = PER_RULE_PER_HOUR) -> bool:
     if today >= int(current_app.config.get("HUB_LIST_NOTICES_PER_DAY", PER_DAY)):
         return False
     this_hour = db.session.scalar(base.where(
-        InboundMessage.rule == rule, InboundMessage.notice_sent_at > now - timedelta(hours=1)))
+        InboundMessage.rule == rule,
+        InboundMessage.notice_sent_at > now - WINDOWS.get(rule, timedelta(hours=1))))
     return this_hour < per_rule
 
 
@@ -85,6 +109,7 @@ def send(inbound: InboundMessage, mail: Mail, template: str, *, rule: str,
              "board_url": links.board_url(board)} if board is not None else {}
     send_mail(to, template, language=language, name=member.name if member else "",
               headers={**reply_headers(mail), **(headers or {})}, member=member,
+              envelope_from="",  # RFC 3834 §3.3: the null sender, so nothing answers
               subject=mail.subject, board=board, **{**extra, **context})
     inbound.notice_sent_at = clock.now()
     return True

@@ -40,7 +40,7 @@ from hub.errors import HubError, NotFound
 from hub.extensions import db
 from hub.mailer import HeaderInjection, open_transport
 from hub.models import Member, MemberStatus
-from listserv import addresses, bounces, links, sender
+from listserv import addresses, announcements, bounces, links, sender
 from listserv.models import Delivery, Outbox
 from listserv.outbound import PostMail, PreparedPost, Reader
 from listserv.sender import Recorder, smtp_of
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # deliveries per job: one SMTP connection each, spread over workers
 MAX_DELIVERY_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
+MAX_REFERENCES = 20  # the first post and the nearest ancestors
 
 
 # -- message ids -------------------------------------------------------------------------------
@@ -85,6 +86,9 @@ def on_post_pending(_sender: Any, event: events.PostEvent, **_: Any) -> None:
 def recipients(post: Post, topic: Topic, board: Board) -> list[Member]:
     """Who gets this post now: `each` on the board or the topic, not muted on the topic,
     allowed to read (checked by forums through hub.access), not the author, mail on."""
+    announcement = announcements.of_post(post.id)
+    if announcement is not None:
+        return _announcement_recipients(post, topic, board, announcement)
     chosen = {m.id: m for m in forums.board_subscribers(board, "each")}
     for m in forums.topic_subscribers(topic, "each"):
         chosen[m.id] = m
@@ -93,9 +97,22 @@ def recipients(post: Post, topic: Topic, board: Board) -> list[Member]:
             if mid not in muted and mid != post.author_id and not m.delivery_disabled]
 
 
-def _modes(member_ids: list[int], board_id: int, topic_id: int) -> dict[int, tuple[str, str]]:
-    """(board mode, topic mode) per member, read at send time."""
-    found: dict[int, list[str]] = {mid: ["none", ""] for mid in member_ids}
+def _announcement_recipients(post: Post, topic: Topic, board: Board,
+                             announcement: Any) -> list[Member]:
+    """The audience, minus those who chose a digest or no email for the board (or muted
+    the topic): an announcement goes to members who never chose, too."""
+    members = announcements.audience_members(board, announcement.audience,
+                                             announcement.value)
+    modes = _modes([m.id for m in members], board.id, topic.id, default="each")
+    return [m for m in members if m.id != post.author_id and not m.delivery_disabled
+            and modes[m.id][0] == "each" and modes[m.id][1] != "none"]
+
+
+def _modes(member_ids: list[int], board_id: int, topic_id: int, default: str = "none"
+           ) -> dict[int, tuple[str, str]]:
+    """(board mode, topic mode) per member, read at send time; `default` for a member
+    with no choice for the board."""
+    found: dict[int, list[str]] = {mid: [default, ""] for mid in member_ids}
     rows = db.session.execute(
         db.select(Subscription.member_id, Subscription.board_id, Subscription.mode)
         .where(Subscription.member_id.in_(member_ids),
@@ -166,11 +183,19 @@ def post_mail(post: Post, topic: Topic, board: Board) -> PostMail:
     in_reply_to = None
     references: list[str] = []
     if post.id != (first.id if first else post.id):
-        root = message_id_of(first) if first else None
-        if root:
-            references.append(root)
-        if parent is not None and parent.id != (first.id if first else None):
-            references.append(message_id_of(parent))
+        # The whole chain from the first post down to the parent (the ids of posts that
+        # arrived by email are theirs), so mail clients thread all of the discussion.
+        chain: list[Post] = []
+        seen = {post.id}
+        node = parent
+        while node is not None and node.id not in seen and len(chain) < MAX_REFERENCES:
+            chain.append(node)
+            seen.add(node.id)
+            node = db.session.get(Post, node.parent_id) if node.parent_id else None
+        chain.reverse()
+        if first is not None and (not chain or chain[0].id != first.id):
+            chain.insert(0, first)
+        references = [message_id_of(p) for p in chain]
         in_reply_to = references[-1] if references else None
     author = db.session.get(Member, post.author_id) if post.author_id else None
     return PostMail(
@@ -261,16 +286,21 @@ class _Copy:
     reader: Reader
 
 
-def _plan(rows: list[_Row], board: Board, topic: Topic) -> list[_Copy]:
+def _plan(rows: list[_Row], board: Board, topic: Topic, post_id: int) -> list[_Copy]:
     """Who still gets a copy, decided now (access, subscription, mail on), as plain data
     for the send loop."""
     ids = [r.member_id for r in rows]
     members = {m.id: m for m in db.session.scalars(db.select(Member).where(Member.id.in_(ids)))}
-    modes = _modes(ids, board.id, topic.id)
+    announcement = announcements.of_post(post_id)
+    modes = _modes(ids, board.id, topic.id, default="each" if announcement else "none")
+    audience = (announcements.in_audience(announcement, ids) if announcement is not None
+                else set(ids))
     copies: list[_Copy] = []
     for row in rows:
         member = members.get(row.member_id)
         why_not = _still_wanted(member, board, modes.get(row.member_id, ("none", "")))
+        if why_not is None and row.member_id not in audience:
+            why_not = "The member is no longer in the announcement's audience."
         if why_not is not None:
             _mark(row.id, status="skipped", last_error=why_not)
             continue
@@ -286,7 +316,7 @@ def _plan(rows: list[_Row], board: Board, topic: Topic) -> list[_Copy]:
 
 def _send_rows(rows: list[_Row], prepared: PreparedPost, board: Board, topic: Topic) -> None:
     slug = board.slug
-    copies = _plan(rows, board, topic)
+    copies = _plan(rows, board, topic, prepared.mail.post_id)
     recorder = Recorder(db.engine)
     try:
         with open_transport() as transport:
@@ -357,10 +387,20 @@ def drop_delivery(delivery: Delivery) -> None:
 
 # -- members ------------------------------------------------------------------------------------
 
-def unsubscribe_by_token(token: str) -> tuple[Member, Board]:
+def stop_digests(member: Member) -> None:
+    """Every board the member reads in a digest: no email any more."""
+    db.session.execute(update(Subscription).where(
+        Subscription.member_id == member.id, Subscription.board_id.is_not(None),
+        Subscription.mode.in_(["daily", "weekly"])).values(mode="none"))
+    db.session.commit()
+
+
+def unsubscribe_by_token(token: str) -> tuple[Member, Board | None]:
     """RFC 8058 one-click unsubscribe: no login, the token names member and board."""
     parsed = addresses.parse_unsubscribe_token(token)
     member = db.session.get(Member, parsed[0]) if parsed else None
+    if member is not None and parsed[1] == 0:  # a digest's link: stop every digest
+        return member, stop_digests(member)
     board = db.session.get(Board, parsed[1]) if parsed else None
     if member is None or board is None:
         raise NotFound("This unsubscribe link is not valid.")

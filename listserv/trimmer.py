@@ -162,7 +162,9 @@ _MOBILE_SIGNATURE = re.compile(
     r"|\S+\sfrom\s(?:my\s)?(?:mobile|phone|iphone|ipad|android)\b.{0,30}"
     r"|from\smy\s(?:iphone|ipad|ipod|android|mobile|phone|samsung|galaxy|blackberry|cell)\b.{0,30}"
     r"|get\s(?:the\s)?outlook\sfor\s(?:ios|android).{0,80}"
-    r"|envoy[ée]\s(?:de|depuis)\s(?:mon|ma|yahoo|outlook|l'application)\b.{0,60}"
+    r"|envoy[ée]\s(?:de|depuis|à\spartir\sde|avec)\s(?:mon|ma|yahoo|outlook|l'application)\b.{0,60}"
+    r"|enviado\s(?:desde|con)\s(?:outlook|yahoo|gmail|correo)\b.{0,60}"
+    r"|(?:obtener|obtenez|télécharger)\s(?:outlook|l'application\soutlook)\s(?:para|pour)\s.{1,40}"
     r"|von\smeine[mr]\s.{1,60}\sgesendet\.?"
     r"|gesendet\s(?:von|mit)\s(?:meinem|meiner|der|dem)\s.{1,60}"
     r"|diese\snachricht\swurde\svon\s.{1,80}\sgesendet\.?"
@@ -222,6 +224,9 @@ def trim_reply(text: str) -> Trimmed:
         text = text[: max(start - 1, 0)]
 
     lines = _join_wrapped_attributions(text.split("\n"))
+    forwarded = _forward_start(lines)
+    if forwarded is not None:
+        return _keep_forward(lines, forwarded, tail)
     kinds = _classify(lines)
 
     cut = _hard_cut(lines, kinds)
@@ -231,10 +236,54 @@ def trim_reply(text: str) -> Trimmed:
 
     keep = _select_body(lines, kinds)
 
-    body_lines = [_render(lines[i], kinds[i]) for i in range(len(lines)) if keep[i]]
+    body_lines: list[str] = []
+    previous = _EMPTY
+    for i in range(len(lines)):
+        if not keep[i]:
+            continue
+        if previous == _QUOTE and kinds[i] == _TEXT and body_lines[-1].strip(" >"):
+            # An answer right under the line it answers: without a blank line Markdown
+            # would read it as part of the quote ("lazy continuation").
+            body_lines.append("")
+        body_lines.append(_render(lines[i], kinds[i]))
+        previous = kinds[i]
     elided_lines = [_render(lines[i], kinds[i]) for i in range(len(lines)) if not keep[i]]
     elided_lines.extend(tail)
     return Trimmed("\n".join(body_lines).strip(), "\n".join(elided_lines).strip())
+
+
+# --- forwards -----------------------------------------------------------------
+
+_FORWARD_WORDS = re.compile(
+    r"forwarded|reenviado|transf[ée]r[ée]|r[ée]exp[ée]di[ée]|weitergeleitet|inoltrato"
+    r"|encaminhada|doorgestuurd|vidarebefordrat|videresendt|przekazana|пересылаемое"
+    r"|转发|轉寄|begin\s+forwarded", re.IGNORECASE)
+
+
+def _forward_start(lines: list[str]) -> int | None:
+    """The line that opens a forwarded message ("---------- Forwarded message ----------",
+    "Begin forwarded message:"), when it is the first history in the mail and not quoted."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(">"):
+            if stripped.startswith(">"):
+                return None  # a reply's quote comes first: this is no forward
+            continue
+        if _is_attribution(stripped):
+            return i if _FORWARD_WORDS.search(stripped) else None
+    return None
+
+
+def _keep_forward(lines: list[str], start: int, tail: list[str]) -> Trimmed:
+    """A forward: the author's note, then the forwarded message kept as a quote (its
+    header block too, which says whose words they are); only the note's own signature
+    is cut."""
+    note = trim_reply("\n".join(lines[:start])) if start else Trimmed("", "")
+    forwarded = "\n".join(lines[start:]).strip("\n").split("\n")
+    quoted = "\n".join(("> " + line).rstrip() for line in forwarded)
+    body = f"{note.body}\n\n{quoted}" if note.body else quoted
+    elided = "\n".join(part for part in (note.elided, *tail) if part)
+    return Trimmed(body.strip(), elided.strip())
 
 
 # --- attribution detection --------------------------------------------------
@@ -324,6 +373,17 @@ def _join_wrapped_attributions(lines: list[str]) -> list[str]:
                     break
                 nxt = lines[j].strip()
                 unquoted = _unquote(nxt)
+                if (
+                    len(nxt) <= 150
+                    and not _CONTINUATION_STOP.match(unquoted)
+                    and unquoted[:1] in "<([&"
+                    and _is_attribution(_unquote(f"{acc} {nxt}"))
+                ):
+                    # "On Mon, ... Ana Smith\n<ana@example.org> wrote:": the second line
+                    # alone reads as an attribution; together they are one.
+                    acc = f"{acc} {nxt}"
+                    joined_to = j
+                    break
                 if (
                     len(nxt) > 150
                     or _CONTINUATION_STOP.match(unquoted)
@@ -520,7 +580,9 @@ def _select_body(lines: list[str], kinds: list[str]) -> list[bool]:
         # Top-posting: the author wrote above the history.  Only when quotes and
         # fresh text keep alternating after the attribution is it an inline reply.
         rest = "".join(kinds[first + 1 :])
-        if kinds[first] == _HEADER or _QUOTE not in rest or _MAY_CUT_AFTER.fullmatch(rest):
+        greeting = _is_greeting([lines[i] for i in range(first) if kinds[i] == _TEXT])
+        if kinds[first] == _HEADER or _QUOTE not in rest or (
+                _MAY_CUT_AFTER.fullmatch(rest) and not (greeting and _TEXT in rest)):
             keep[first:] = [False] * (n - first)
     elif first < n and all(k == _EMPTY for k in kinds[:first]):
         # The message opens with the history: a bottom-post, an inline reply, or
@@ -537,6 +599,22 @@ def _select_body(lines: list[str], kinds: list[str]) -> list[bool]:
 
     _drop_trailing_quotes(kinds, keep)
     return keep
+
+
+_GREETING = re.compile(
+    r"(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|hola|buen[oa]s|estimad[oa]s?"
+    r"|queridos?|bonjour|bonsoir|cher|chère|chers|salut|hallo|liebe[rs]?|ciao|caro|cara"
+    r"|olá|prezad[oa]s?|hej|moi|hei)\b.{0,40}$", re.IGNORECASE)
+
+
+def _is_greeting(text_lines: list[str]) -> bool:
+    """Only "Hi Ana," above the quote: the answer is the text below it (a bottom-post),
+    not a signature of the quoted mail."""
+    if not text_lines or len(text_lines) > 1:
+        return False
+    line = text_lines[0].strip()
+    return len(line) <= 60 and (line.endswith((",", ":", "!")) or
+                                _GREETING.match(line) is not None)
 
 
 def _drop_trailing_quotes(kinds: list[str], keep: list[bool]) -> None:

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forums import services as forums
@@ -33,7 +34,15 @@ from hub import access, api
 from hub.errors import HubError
 from hub.extensions import csrf, db
 from hub.views import nav_item, secretariat_required
-from listserv import addresses, confirmations, inbound, services
+from listserv import (
+    addresses,
+    announcements,
+    confirmations,
+    digests,
+    inbound,
+    membership,
+    services,
+)
 from listserv.models import INBOUND_STATUSES, CommandRequest, Delivery, InboundMessage
 
 bp = Blueprint("listserv", __name__, url_prefix="/lists", static_folder="static",
@@ -59,7 +68,10 @@ def help_page() -> str:
 def settings() -> Any:
     me = _me()
     if request.method == "POST":
-        if "delivery" in request.form:
+        if "digest_format" in request.form:
+            digests.set_digest_format(me, request.form["digest_format"])
+            flash(_("Your digest format is saved."), "success")
+        elif "delivery" in request.form:
             services.set_delivery(me, request.form["delivery"] == "on")
             flash(_("List mail is on again.") if request.form["delivery"] == "on"
                   else _("List mail is off."), "success")
@@ -79,7 +91,8 @@ def settings() -> Any:
     boards = forums.readable_boards(me, kind=None)
     modes = {b.id: forums.subscription_mode(me, board=b) for b in boards}
     return render_template("listserv/settings.html", boards=boards, modes=modes,
-                           labels=MODE_LABELS, addresses=addresses)
+                           labels=MODE_LABELS, addresses=addresses,
+                           digest_format=digests.digest_format(me))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -91,7 +104,9 @@ def unsubscribe(token: str) -> Any:
         return render_template("listserv/unsubscribe.html", token=token, done=False)
     member, board = services.unsubscribe_by_token(token)
     if request.form.get("List-Unsubscribe") == "One-Click":
-        return _("You are unsubscribed from %(board)s.", board=board.name), 200, {
+        done = (_("You are unsubscribed from %(board)s.", board=board.name) if board
+                else _("Your digests are stopped."))
+        return done, 200, {
             "Content-Type": "text/plain; charset=utf-8"}
     return render_template("listserv/unsubscribe.html", token=token, done=True, board=board,
                            member=member)
@@ -122,6 +137,46 @@ def _changes(pending: CommandRequest) -> list[tuple[str, str]]:
 
 
 # -- the Secretariat --------------------------------------------------------------------------
+
+@bp.route("/defaults", methods=["GET", "POST"])
+@secretariat_required
+def defaults() -> Any:
+    """Which boards a newly approved member follows by email, and how."""
+    if request.method == "POST":
+        ids = [int(v) for v in request.form.getlist("board") if v.isdigit()]
+        try:
+            membership.save(_me(), ids, request.form.get("board_mode", ""),
+                            request.form.get("thematic_mode", ""))
+        except HubError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("listserv.defaults"))
+        flash(_("The defaults are saved. They apply to members approved from now on."),
+              "success")
+        return redirect(url_for("listserv.defaults"))
+    boards = list(db.session.scalars(db.select(Board).order_by(Board.position, Board.name)))
+    return render_template("listserv/defaults.html", boards=boards,
+                           current=membership.current(), labels=MODE_LABELS,
+                           modes=membership.DIGEST_MODES)
+
+
+@bp.route("/announce", methods=["GET", "POST"])
+@secretariat_required
+def announce() -> Any:
+    """The Secretariat writes to all members, a group, a country or a region."""
+    form = announcements.form_data(request.form) if request.method == "POST" else None
+    if form is not None:
+        try:
+            post = announcements.send(_me(), form)
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(ngettext("The announcement is posted and goes to %(num)d member.",
+                           "The announcement is posted and goes to %(num)d members.",
+                           announcements.audience_size(form, _me())), "success")
+            return redirect(url_for("forums.post_link", post_id=post.id))
+    return render_template("listserv/announce.html", **announcements.choices(), form=form)
+
+
 
 @bp.get("/mail")
 @secretariat_required
@@ -203,5 +258,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_delivery_notice)
     app.extensions["hub_desk"].append(("listserv.mail_log", _l("Received mail")))
     app.extensions["hub_desk"].append(("listserv.deliveries", _l("List deliveries")))
+    app.extensions["hub_desk"].append(("listserv.defaults", _l("Email defaults")))
+    app.extensions["hub_desk"].append(("listserv.announce", _l("Write to members")))
     app.extensions["hub_home"].append(("listserv/_home.html", 5))
     nav_item(app, "listserv.help", _l("Email"), lambda who: True, order=25)

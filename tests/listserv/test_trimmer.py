@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from listserv.trimmer import Trimmed, trim_reply
+from tests.listserv.fixtures.trimmer_cases import CASES, PUBLIC_CASES
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared/corpora/email_reply_trimmer"
+CORPUS = next((root / "shared/corpora/email_reply_trimmer"
+               for root in Path(__file__).resolve().parents
+               if (root / "shared/corpora/email_reply_trimmer").is_dir()),
+              Path("/work/shared/corpora/email_reply_trimmer"))
 
 
 def body(text: str) -> str:
@@ -184,13 +188,11 @@ def test_supercite_quotes_are_recognised_and_normalised_when_cut() -> None:
         "-----Original Message-----",
         "-------- Original Message --------",
         "*-------- Original Message --------*",
-        "---------- Forwarded message ---------",
         "-----Ursprüngliche Nachricht-----",
         "-----Mensaje original-----",
-        "Begin forwarded message:",
     ],
 )
-def test_forward_markers_end_the_reply(marker: str) -> None:
+def test_original_message_markers_end_the_reply(marker: str) -> None:
     text = f"See below.\n\n{marker}\nFrom: A <a@example.com>\nSubject: Old\n\nOld body.\n"
     result = trim_reply(text)
     assert result.body == "See below."
@@ -224,6 +226,17 @@ def test_localised_header_block() -> None:
     assert body(text) == "Hej!"
 
 
+@pytest.mark.parametrize("marker", ["---------- Forwarded message ---------",
+                                    "Begin forwarded message:",
+                                    "-------- Message transféré --------"])
+def test_a_forward_keeps_the_forwarded_message_as_a_quote(marker: str) -> None:
+    text = f"See below.\n\n{marker}\nFrom: A <a@example.com>\nSubject: Old\n\nOld body.\n"
+    result = trim_reply(text)
+    assert result.body == (f"See below.\n\n> {marker}\n> From: A <a@example.com>\n"
+                           "> Subject: Old\n>\n> Old body.")
+    assert result.elided == ""
+
+
 def test_bare_forward_keeps_the_forwarded_text() -> None:
     text = (
         "---------- Forwarded message ----------\nFrom: Some One <foo@example.com>\n"
@@ -231,8 +244,14 @@ def test_bare_forward_keeps_the_forwarded_text() -> None:
         "To: list@example.org\n\n\nThe forwarded text.\n"
     )
     result = trim_reply(text)
-    assert result.body == "The forwarded text."
-    assert result.elided.endswith("spans two lines\nTo: list@example.org")
+    assert result.body.startswith("> ---------- Forwarded message ----------\n")
+    assert result.body.endswith(">\n>\n> The forwarded text.")
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(PUBLIC_CASES))
+def test_fixtures_keep_the_authors_words(name: str) -> None:
+    text, want = CASES.get(name) or PUBLIC_CASES[name]
+    assert trim_reply(text).body == want
 
 
 def test_scattered_header_names_in_prose_are_not_a_block() -> None:
