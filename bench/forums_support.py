@@ -147,8 +147,10 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 
 
 @contextmanager
-def hub_serve(url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`hub serve` (as in production: gunicorn, one process) on a free port."""
+def hub_serve(url: str, *args: str, env: dict[str, str] | None = None,
+              procs: list[subprocess.Popen] | None = None) -> Iterator[str]:
+    """`hub serve` (as in production: gunicorn, one process) on a free port; its process
+    is appended to `procs` when given (to watch its memory)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "HUB_DATABASE_URL": url, "HUB_SECRET_KEY": "bench",
@@ -157,6 +159,8 @@ def hub_serve(url: str, *args: str, env: dict[str, str] | None = None) -> Iterat
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), *args], cwd=ROOT, env=environment,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if procs is not None:
+        procs.append(proc)
     try:
         wait_until_up(base + "/healthz", proc)
         yield base

@@ -33,3 +33,13 @@ def test_the_live_recheck_follows_the_environment(monkeypatch, app, app_config):
                  HUB_LIVE_RECHECK_SECONDS="5")
     assert sockets.live_state(other).recheck_seconds == 5.0
     assert sockets.live_state(app).recheck_seconds == 30.0
+
+
+def test_the_page_cache_is_bounded_by_bytes():
+    kept = cache.PageCache(size=100, ttl=60, max_bytes=10_000)
+    for n in range(50):
+        kept.put(("page", n), b"x" * 1000)
+    assert len(kept._pages) == 10 and kept._bytes <= 10_000
+    assert kept.get(("page", 49)) is not None and kept.get(("page", 0)) is None
+    kept.put(("page", 49), b"y" * 500)  # replaced, not counted twice
+    assert kept._bytes == 9 * 1000 + 500
