@@ -382,6 +382,11 @@ def _stem(word: str) -> str:
 
 
 def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(terms))
+
+
+@lru_cache(maxsize=256)  # a page of hits asks twice per hit, with the same terms
+def _compiled(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
     for term in terms:
         words = [re.escape(_stem(w)) + r"\w*" for w in term.split() if w]
