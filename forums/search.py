@@ -271,12 +271,12 @@ def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
             .order_by(Post.id.desc()).limit(limit)))
         if len(ids) == limit:
             return ids
-    hits = (select(Post.id.label("id")).where(vector.op("@@")(tsquery))
+    # Every condition inside the CTE: joined to `post` outside it, the planner merges the
+    # few hits with a backward walk of every post (600 ms for 33 hits in 100,000 posts).
+    hits = (select(Post.id.label("id")).join(Topic, Topic.id == Post.topic_id)
+            .where(vector.op("@@")(tsquery), *_visible(board_ids, f))
             .cte("hits").prefix_with("MATERIALIZED"))
-    return list(db.session.scalars(
-        select(Post.id).join(hits, hits.c.id == Post.id)
-        .join(Topic, Topic.id == Post.topic_id).where(*_visible(board_ids, f))
-        .order_by(Post.id.desc()).limit(limit)))
+    return list(db.session.scalars(select(hits.c.id).order_by(hits.c.id.desc()).limit(limit)))
 
 
 def _pg_estimate(condition: Any) -> float:
