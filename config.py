@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,46 @@ def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Settings whose defaults live with the package that uses them (forums/services.py and
+# listserv/__init__.py DEFAULTS, forums/cache.py, forums/sockets.py): read here, and only
+# when set, so that every variable an operator can set is read in this one file.
+FROM_ENVIRONMENT: dict[str, Callable[[str], Any]] = {
+    "HUB_FORUM_PAGE_CACHE": float,
+    "HUB_FORUM_PAGE_SIZE": int,
+    "HUB_LIVE_RECHECK_SECONDS": float,
+    "HUB_FLOOD_POSTS": int,
+    "HUB_FLOOD_SECONDS": int,
+    "HUB_ATTACHMENT_MAX_BYTES": int,
+    "HUB_ATTACHMENT_MAX_COUNT": int,
+    "HUB_LIST_MAX_BYTES": int,
+    "HUB_LIST_CHUNK": int,
+    "HUB_LIST_NOTICES_PER_DAY": int,
+    "HUB_LIST_CONFIRM_HOURS": int,
+    "HUB_LIST_TICK_SECONDS": float,
+    "HUB_BOUNCE_THRESHOLD": float,
+    "HUB_BOUNCE_STALE_DAYS": int,
+    "HUB_DIGEST_HOUR": int,
+    "HUB_GATEWAY_THREADS": int,
+    "HUB_GATEWAY_SHARED_PORTS": _bool,
+}
+
+
+def _package_settings() -> dict[str, Any]:
+    found = {}
+    for name, parse in FROM_ENVIRONMENT.items():
+        raw = os.environ.get(name, "").strip()
+        if raw:
+            try:
+                found[name] = parse(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name}={raw!r} is not a valid value") from exc
+    return found
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     base_url = env.get("HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -73,7 +114,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_REDIS_URL": redis_url,
         "HUB_SOCKETIO_CHANNEL": env.get("HUB_SOCKETIO_CHANNEL", "hub-socketio"),
         # Applicants wait for the Secretariat unless the network opts into auto-approval.
-        "HUB_AUTO_APPROVE": env.get("HUB_AUTO_APPROVE", "") in {"1", "true", "yes"},
+        "HUB_AUTO_APPROVE": _bool(env.get("HUB_AUTO_APPROVE", "")),
         "HUB_TOKEN_MAX_AGE": _int("HUB_TOKEN_MAX_AGE", 2 * 24 * 3600),
         "HUB_API_TOKEN_DAYS": _int("HUB_API_TOKEN_DAYS", 365),
         "HUB_UPLOAD_DIR": env.get("HUB_UPLOAD_DIR") or str(INSTANCE / "uploads"),
@@ -81,7 +122,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_RATELIMIT_REGISTER": env.get("HUB_RATELIMIT_REGISTER", "5 per minute;30 per day"),
         "HUB_RATELIMIT_RESET": env.get("HUB_RATELIMIT_RESET", "5 per minute;20 per hour"),
         "HUB_RATELIMIT_POST": env.get("HUB_RATELIMIT_POST", "20 per minute;300 per day"),
-        "HUB_WORKER_POLL_SECONDS": float(env.get("HUB_WORKER_POLL_SECONDS", "2")),
+        "HUB_WORKER_POLL_SECONDS": _float("HUB_WORKER_POLL_SECONDS", 2.0),
+        "HUB_SERVE_WORKER": env.get("HUB_SERVE_WORKER", "").strip() or "gthread",
+        "HUB_PDF_FONT_DIR": env.get("HUB_PDF_FONT_DIR") or None,
         # A running job's lease, renewed while it runs: a killed worker's job is taken up
         # again by another worker this many seconds after its last renewal.
         "HUB_JOB_LEASE_SECONDS": _float("HUB_JOB_LEASE_SECONDS", 30),
@@ -114,6 +157,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAIL_DEFAULT_SENDER": env.get("HUB_MAIL_FROM")
         or f"Biosafety Network <noreply@{env.get('HUB_MAIL_DOMAIN', 'lists.localhost')}>",
+        **_package_settings(),
     }
     if overrides:
         config.update(overrides)

@@ -147,8 +147,10 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 
 
 @contextmanager
-def hub_serve(url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`hub serve` (as in production: gunicorn, one process) on a free port."""
+def hub_serve(url: str, *args: str, env: dict[str, str] | None = None,
+              procs: list[subprocess.Popen] | None = None) -> Iterator[str]:
+    """`hub serve` (as in production: gunicorn, one process) on a free port; its process
+    is appended to `procs` when given (to watch its memory)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "HUB_DATABASE_URL": url, "HUB_SECRET_KEY": "bench",
@@ -157,6 +159,8 @@ def hub_serve(url: str, *args: str, env: dict[str, str] | None = None) -> Iterat
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), *args], cwd=ROOT, env=environment,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if procs is not None:
+        procs.append(proc)
     try:
         wait_until_up(base + "/healthz", proc)
         yield base
@@ -205,9 +209,13 @@ class Load:
     tool: str
 
 
-def load(url: str, seconds: float = 8, connections: int = 16, cookie: str = "") -> Load:
+def load(url: str | list[str], seconds: float = 8, connections: int = 16,
+         cookie: str = "") -> Load:
     """Requests per second against `url` from another process: wrk when installed
-    (Debian's package), else a thread pool of keep-alive HTTP clients."""
+    (Debian's package), else a thread pool of keep-alive HTTP clients. A list of URLs
+    (on one server) is requested in a random order, so that caches miss as they would."""
+    if isinstance(url, list):
+        return _python_load(url, seconds, connections, cookie)
     if shutil.which("wrk"):
         headers = ["-H", f"Cookie: {cookie}"] if cookie else []
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s",
@@ -231,15 +239,19 @@ PY_LOAD = """
 import sys, threading, time
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
-url, seconds, n, cookie = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-parts = urlsplit(url)
-path = parts.path + ("?" + parts.query if parts.query else "")
+import random
+urls, seconds, n, cookie = sys.argv[1].split(), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+parts = urlsplit(urls[0])
+paths = [urlsplit(u).path + ("?" + urlsplit(u).query if urlsplit(u).query else "")
+         for u in urls]
 stop = time.monotonic() + seconds
 lat, lock = [], threading.Lock()
 def run():
-    conn = HTTPConnection(parts.hostname, parts.port)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
     mine = []
+    rng = random.Random(threading.get_ident())
     while time.monotonic() < stop:
+        path = rng.choice(paths)
         t = time.perf_counter()
         conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         r = conn.getresponse(); r.read()
@@ -254,8 +266,9 @@ print(len(lat) / seconds, lat[len(lat) // 2] * 1000)
 """
 
 
-def _python_load(url: str, seconds: float, connections: int, cookie: str) -> Load:
-    out = subprocess.run([sys.executable, "-c", PY_LOAD, url, str(seconds), str(connections),
+def _python_load(url: str | list[str], seconds: float, connections: int, cookie: str) -> Load:
+    urls = " ".join(url) if isinstance(url, list) else url
+    out = subprocess.run([sys.executable, "-c", PY_LOAD, urls, str(seconds), str(connections),
                           cookie],
                          capture_output=True, text=True, check=True).stdout.split()
     return Load(float(out[0]), float(out[1]), "python thread pool")

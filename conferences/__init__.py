@@ -10,8 +10,6 @@ follows the conference's rules without knowing about conferences.
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 
@@ -30,8 +28,8 @@ def init_app(app: Flask) -> None:
     from hub import events
 
     # Where the proceedings PDF finds DejaVu Sans (Debian's fonts-dejavu-core).
-    app.config.setdefault("HUB_PDF_FONT_DIR", os.environ.get("HUB_PDF_FONT_DIR")
-                          or pdf.DEFAULT_FONT_DIR)
+    if not app.config.get("HUB_PDF_FONT_DIR"):
+        app.config["HUB_PDF_FONT_DIR"] = pdf.DEFAULT_FONT_DIR
     views.init_app(app)
     api.init_app(app)
     app.extensions["hub_periodic"].append(schedule.periodic)

@@ -41,12 +41,23 @@ from hub.views import nav
 log = logging.getLogger(__name__)
 
 
-class PageCache:
-    """A small LRU of rendered pages with a time to live, shared by a process's threads."""
+def _weight(page: Any) -> int:
+    """About how many bytes a kept page holds (its text; a member page's tails too)."""
+    if isinstance(page, bytes | str):
+        return len(page)
+    tails = sum(len(a) + len(b) for a, b in getattr(page, "tails", {}).values())
+    return len(getattr(page, "html", "")) + tails + 64 * len(getattr(page, "authors", ()))
 
-    def __init__(self, size: int = 512, ttl: float = 60) -> None:
-        self.size, self.ttl = size, ttl
-        self._pages: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+
+class PageCache:
+    """A small LRU of rendered pages with a time to live, shared by a process's threads.
+    Bounded by count and by bytes: long topic pages must not make a process grow to
+    `size` times the largest page (a soak of many URLs showed it)."""
+
+    def __init__(self, size: int = 512, ttl: float = 60, max_bytes: int = 16 << 20) -> None:
+        self.size, self.ttl, self.max_bytes = size, ttl, max_bytes
+        self._pages: OrderedDict[tuple, tuple[float, Any, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Any:
@@ -56,16 +67,22 @@ class PageCache:
                 return None
             if found[0] < time.monotonic():
                 del self._pages[key]
+                self._bytes -= found[2]
                 return None
             self._pages.move_to_end(key)
             return found[1]
 
     def put(self, key: tuple, page: Any) -> None:
         with self._lock:
-            self._pages[key] = (time.monotonic() + self.ttl, page)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            weight = _weight(page)
+            self._pages[key] = (time.monotonic() + self.ttl, page, weight)
+            self._bytes += weight
+            while self._pages and (len(self._pages) > self.size
+                                   or self._bytes > self.max_bytes):
+                self._bytes -= self._pages.popitem(last=False)[1][2]
 
 
 def topic_key(topic: Topic) -> tuple | None:

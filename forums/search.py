@@ -276,12 +276,12 @@ def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
             .order_by(Post.id.desc()).limit(limit)))
         if len(ids) == limit:
             return ids
-    hits = (select(Post.id.label("id")).where(vector.op("@@")(tsquery))
+    # Every condition inside the CTE: joined to `post` outside it, the planner merges the
+    # few hits with a backward walk of every post (600 ms for 33 hits in 100,000 posts).
+    hits = (select(Post.id.label("id")).join(Topic, Topic.id == Post.topic_id)
+            .where(vector.op("@@")(tsquery), *_visible(board_ids, f))
             .cte("hits").prefix_with("MATERIALIZED"))
-    return list(db.session.scalars(
-        select(Post.id).join(hits, hits.c.id == Post.id)
-        .join(Topic, Topic.id == Post.topic_id).where(*_visible(board_ids, f))
-        .order_by(Post.id.desc()).limit(limit)))
+    return list(db.session.scalars(select(hits.c.id).order_by(hits.c.id.desc()).limit(limit)))
 
 
 def _pg_estimate(condition: Any) -> float:
@@ -387,6 +387,11 @@ def _stem(word: str) -> str:
 
 
 def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(terms))
+
+
+@lru_cache(maxsize=256)  # a page of hits asks twice per hit, with the same terms
+def _compiled(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
     for term in terms:
         words = [re.escape(_stem(w)) + r"\w*" for w in term.split() if w]

@@ -17,6 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from config import load_config
 from hub import create_app
 
 Service = Callable[[Flask, threading.Event], None]
@@ -99,7 +100,7 @@ SERVE_WORKERS = ("gthread", "gevent")
               help="Threads per process (gthread); each live reader holds one.")
 def serve(host: str | None, port: int | None, worker: str | None, threads: int) -> None:
     """The web role alone, under gunicorn (one process; run several behind a proxy)."""
-    worker = worker or os.environ.get("HUB_SERVE_WORKER", "").strip() or "gthread"
+    worker = worker or load_config()["HUB_SERVE_WORKER"]
     if worker not in SERVE_WORKERS:
         raise click.BadParameter(f"HUB_SERVE_WORKER is one of {', '.join(SERVE_WORKERS)}")
     if worker == "gevent" and not _gevent_patched():

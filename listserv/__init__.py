@@ -7,7 +7,6 @@ never `conferences`."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any
 
@@ -27,19 +26,6 @@ DEFAULTS: dict[str, Any] = {
     # that a second hub on the same machine fails loudly instead of sharing the traffic.
     "HUB_GATEWAY_SHARED_PORTS": False,
 }
-
-
-def _from_environment(key: str, default: Any) -> Any:
-    """An operator's setting (same name in the environment), of the default's type."""
-    raw = os.environ.get(key, "").strip()
-    if not raw:
-        return default
-    if isinstance(default, bool):
-        return raw.lower() in {"1", "true", "yes", "on"}
-    try:
-        return type(default)(raw)
-    except ValueError:
-        return default
 
 
 def periodic() -> None:
@@ -72,7 +58,7 @@ def init_app(app: Flask) -> None:
     )
 
     for key, value in DEFAULTS.items():
-        app.config.setdefault(key, _from_environment(key, value))
+        app.config.setdefault(key, value)  # config.py reads the environment
     # flufl.bounce logs every detector it tries at INFO: seventeen lines per bounce.
     logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
     events.post_pending.connect(announcements.on_post_pending)  # before the outbox
