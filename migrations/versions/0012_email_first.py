@@ -14,7 +14,7 @@ import hub.types
 
 # revision identifiers, used by Alembic.
 revision = '0012_email_first'
-down_revision = '0010_conference_cancel'
+down_revision = '0011_idempotency'
 branch_labels = None
 depends_on = None
 
