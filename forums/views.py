@@ -51,6 +51,7 @@ from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
 from hub.models import Group, Member
 from hub.security import safe_next
+from hub.urls import fast_url
 
 bp = Blueprint("forums", __name__, url_prefix="/forums", static_folder="static",
                static_url_path="/static")
@@ -115,20 +116,28 @@ def _post(post_id: int) -> Post:
 def post_url(post: Post, size: int | None = None) -> str:
     """The flat page that holds a post, with its anchor (no query needed)."""
     size = size or current_app.config["HUB_FORUM_PAGE_SIZE"]
-    return url_for("forums.topic", topic_id=post.topic_id, view="flat",
-                   page=queries.page_of(post.position, size)) + f"#p{post.id}"
+    return fast_url("forums.topic", topic_id=post.topic_id, view="flat",
+                    page=queries.page_of(post.position, size)) + f"#p{post.id}"
 
 
 # -- the board list ------------------------------------------------------------------------
 
 @bp.get("/")
-def index() -> str:
-    summary = queries.summary(_me(), recent=0)
+def index() -> Any:
+    me = _me()
+    boards = services.readable_boards(me)
+    key = cache.index_key(boards)
+    if key is not None and (copy := cache.pages().get(key)) is not None:
+        return Response(copy, mimetype="text/html")
+    overview = queries.index_overview(me, boards)
     categories: dict[str, list[Board]] = {}
-    for board in sorted(summary.boards, key=lambda b: (b.position, b.name)):
+    for board in sorted(boards, key=lambda b: (b.position, b.name)):
         categories.setdefault(board.category or _("Other boards"), []).append(board)
     # Categories come in the order of their first board: the Secretariat orders both.
-    return render_template("forums/index.html", categories=categories)
+    html = render_template("forums/index.html", categories=categories, overview=overview)
+    if key is not None:
+        cache.pages().put(key, html.encode())
+    return html
 
 
 # -- feeds ---------------------------------------------------------------------------------
@@ -174,12 +183,18 @@ def search_page() -> Any:
 # -- a board -------------------------------------------------------------------------------
 
 @bp.get("/<slug>")
-def board(slug: str) -> str:
-    place = _board(slug)
+def board(slug: str) -> Any:
+    place = _board(slug)  # access first, always
+    key = cache.board_key(place)
+    if key is not None and (copy := cache.pages().get(key)) is not None:
+        return Response(copy, mimetype="text/html")
     page = queries.board_page(_me(), place, request.args.get("before"))
-    return render_template("forums/board.html", page=page, board=place,
+    html = render_template("forums/board.html", page=page, board=place,
                            sub_form=SubscriptionForm(mode=page.subscription),
                            modes=MODE_LABELS)
+    if key is not None:
+        cache.pages().put(key, html.encode())
+    return html
 
 
 @bp.get("/<slug>/live")

@@ -78,8 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     personal.init_app(app)
     security.init_app(app)
 
-    from hub import views
+    from hub import urls, views
 
+    app.jinja_env.globals["fast_url"] = urls.fast_url
     views.init_app(app)
     for name in FEATURE_PACKAGES:
         importlib.import_module(name).init_app(app)
