@@ -38,7 +38,7 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from forums.models import Board, Topic
-from hub import events
+from hub import events, personal
 from hub.extensions import db
 from hub.views import nav
 
@@ -127,7 +127,7 @@ def _page_key(topic: Topic) -> tuple:
 class MemberPage:
     """A member's topic page with marks, and what filling them in needs: each post's
     author and its closing part (actions) as the author and as anyone else sees it."""
-    html: str
+    html: personal.Marked
     authors: dict[int, int | None]
     tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
     newest: int  # the newest post id on the page

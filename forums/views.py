@@ -307,7 +307,7 @@ def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.Membe
                             for mine in (True, False))
              for post in page.posts if post.deleted_at is None}
     return cache.MemberPage(
-        personal.unmark_token(html), authors={p.id: p.author_id for p in page.posts},
+        personal.cut(personal.unmark_token(html)), authors={p.id: p.author_id for p in page.posts},
         tails=tails, newest=max((p.id for p in page.posts), default=0),
         new_badge=str(get_template_attribute(macros, "new_badge")()))
 
@@ -315,26 +315,18 @@ def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.Membe
 def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
                       member: queries.Reader) -> str:
     seen = member.seen_post_id
-
-    def value(name: str, number: str) -> str:
-        if name == "name":
-            return str(escape(me.name))
-        if name == "viewer":
-            return str(me.id)
-        if name == "tools":  # once a page
-            return str(get_template_attribute("forums/_macros.html", "topic_tools")(
-                item, kept.newest, seen, member.subscription))
-        post_id = int(number)
-        mine = kept.authors.get(post_id) == me.id
-        if name == "unread":
-            return " unread" if post_id > seen and not mine else ""
-        if name == "new":
-            return kept.new_badge if post_id > seen and not mine else ""
-        if name == "tail":
-            return kept.tails[post_id][0 if mine else 1]
-        raise KeyError(name)
-
-    return personal.fill(kept.html, value)
+    values: dict[tuple[str, str], str] = {
+        ("name", ""): str(escape(me.name)), ("viewer", ""): str(me.id),
+        ("tools", ""): str(get_template_attribute("forums/_macros.html", "topic_tools")(
+            item, kept.newest, seen, member.subscription))}
+    for post_id, author_id in kept.authors.items():
+        number, mine = str(post_id), author_id == me.id
+        fresh = post_id > seen and not mine
+        values["unread", number] = " unread" if fresh else ""
+        values["new", number] = kept.new_badge if fresh else ""
+        if post_id in kept.tails:
+            values["tail", number] = kept.tails[post_id][0 if mine else 1]
+    return personal.fill(kept.html, values)
 
 
 @bp.get("/topics/<int:topic_id>/live")
