@@ -170,3 +170,61 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class LocalWake:
+    """Wakes the `hub worker` processes of this machine when jobs are queued, without
+    Redis: each waiting worker listens on a socket file (`wake-PID.sock`) in the
+    channel's directory, and a commit that queued jobs sends a byte to each. A wake-up
+    that is lost only delays the work until the worker's next poll."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._out.setblocking(False)
+        self._in: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        for peer in self.directory.glob("wake-*.sock"):
+            try:
+                self._out.sendto(b"1", str(peer))
+            except (ConnectionRefusedError, FileNotFoundError):
+                with contextlib.suppress(FileNotFoundError):
+                    peer.unlink()
+            except OSError:
+                continue  # its queue is full: it has wake-ups waiting already
+
+    def wait(self, timeout: float) -> None:
+        import select
+
+        with self._lock:
+            if self._in is None:
+                path = self.directory / f"wake-{os.getpid()}.sock"
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                self._in = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._in.bind(str(path))
+                self._in.setblocking(False)
+            listener = self._in
+        ready, _w, _x = select.select([listener], [], [], timeout)
+        if ready:
+            with contextlib.suppress(BlockingIOError):
+                while listener.recv(64):  # every wake-up sent so far counts as one
+                    pass
+
+
+    def close(self) -> None:
+        self._out.close()
+        if self._in is not None:
+            self._in.close()
+
+
+_wakes: dict[Path, LocalWake] = {}
+
+
+def local_wake(directory: Path) -> LocalWake:
+    if directory not in _wakes:
+        _wakes[directory] = LocalWake(directory)
+    return _wakes[directory]
