@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from forums import services
 from forums.models import (
@@ -53,7 +53,8 @@ def _post_options() -> list[Any]:
         joinedload(Post.author).load_only(Member.id, Member.name),
         joinedload(Post.parent).load_only(Post.id, Post.topic_id, Post.author_id, Post.position)
         .joinedload(Post.author).load_only(Member.id, Member.name),
-        selectinload(Post.attachments),
+        # In the posts' own statement (few posts have files): one statement a page.
+        joinedload(Post.attachments),
     ]
 
 
