@@ -9,6 +9,7 @@ beacon, "mark as read", or posting).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import (
@@ -274,7 +275,7 @@ def _render_topic(item: Topic,
         after=request.args.get("after"), before=request.args.get("before"),
         at=request.args.get("at"), member=member)
     return render_template("forums/topic.html", page=page, topic=item, board=item.board,
-                           form=ReplyForm()), page
+                           form=ReplyForm() if page.reply else None), page
 
 
 def _member_topic(item: Topic) -> Any:
@@ -754,6 +755,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.setdefault("stored", markup.stored)
     app.add_template_global(feeds.has_feed, "has_feed")
 
-    @app.template_filter("handle")
-    def handle_filter(name: str) -> str:
-        return handle(name)
+    # Names repeat on a page (and across pages): each handle is worked out once.
+    app.add_template_filter(lru_cache(maxsize=4096)(handle), "handle")

@@ -20,7 +20,7 @@ Imports Flask, Flask-Babel and `hub.clock`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from flask import g, has_request_context
 from flask_babel import get_locale, get_timezone, gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from hub import clock
 
@@ -68,19 +68,24 @@ def _zone(name: str) -> tzinfo:
 
 
 class Dates:
-    """Formats times for one reader (language, zone); one per request."""
+    """Formats times for one reader (language, zone); one per request, which also fixes
+    "now" for the request, so a page's times agree with each other."""
 
     def __init__(self, locale: str, zone: str) -> None:
         self.locale, self.zone_name = locale, zone
         self.zone = _zone(zone)
         self.patterns = _locale(locale).datetime_formats
+        self.now = clock.now()
+        self._just_now: str | None = None
 
     def local(self, value: datetime) -> datetime:
-        return clock.aware(value).astimezone(self.zone)
+        return _aware(value).astimezone(self.zone)
 
     def absolute(self, value: datetime, fmt: str = "medium") -> str:
         """What `babel.dates.format_datetime(value, fmt)` prints in the reader's zone."""
-        here = self.local(value)
+        return self._absolute(self.local(value), fmt)
+
+    def _absolute(self, here: datetime, fmt: str) -> str:
         if fmt not in ("short", "medium"):  # long and full times name the zone: Babel does
             return format_datetime(here, fmt, tzinfo=self.zone, locale=_locale(self.locale))
         second = here.second if fmt == "medium" else 0
@@ -90,51 +95,59 @@ class Dates:
 
     def exact(self, value: datetime) -> str:
         """The hover text: date and time to the minute, and the zone."""
-        here = self.local(value)
+        return self._exact(self.local(value))
+
+    def _exact(self, here: datetime) -> str:
         return _join(self.patterns["medium"],
                      _time_part(self.locale, "short", here.hour, here.minute, 0),
                      _date_part(self.locale, "medium", here.date())) + f" ({self.zone_name})"
 
     def relative(self, value: datetime, now: datetime | None = None) -> str | None:
-        """"3 hours ago" for a time in the past week, else None."""
-        age = (now or clock.now()) - clock.aware(value)
-        if age < timedelta(0) or age >= RELATIVE_FOR:
+        """"3 hours ago" for a time in the past week, "just now" in its first minute,
+        else None."""
+        age = (now or self.now) - _aware(value)
+        if age < _ZERO or age >= RELATIVE_FOR:
             return None
         seconds = int(age.total_seconds())
         for unit, size in _UNITS:
             if seconds >= size:
                 return _relative(self.locale, unit, seconds // size)
-        return None  # under a minute: the caller says "just now"
+        if self._just_now is None:
+            self._just_now = gettext("just now")
+        return self._just_now
 
     def text(self, value: datetime, fmt: str = "medium") -> str:
         """The hub's style: relative in the past week, else absolute."""
-        age = clock.now() - clock.aware(value)
-        if timedelta(0) <= age < timedelta(minutes=1):
-            return just_now()
         return self.relative(value) or self.absolute(value, fmt)
 
     def tag(self, value: datetime | None, fmt: str = "medium") -> Markup:
         """`<time>` with the instant, the exact local time on hover and the text."""
         if value is None:
             return Markup("")
-        aware = clock.aware(value)
-        return Markup('<time datetime="{}" title="{}">{}</time>').format(
-            aware.isoformat(), self.exact(aware), self.text(aware, fmt))
+        aware = _aware(value)
+        here = aware.astimezone(self.zone)
+        text = self.relative(aware) or self._absolute(here, fmt)
+        return Markup(f'<time datetime="{aware.isoformat()}" '
+                      f'title="{escape(self._exact(here))}">{escape(text)}</time>')
 
 
-def just_now() -> str:
-    return gettext("just now")
+_ZERO = timedelta(0)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def dates() -> Dates:
     """This request's formatter (the reader's language and zone)."""
+    locale, zone = get_locale(), get_timezone()
     if not has_request_context():
-        return Dates(str(get_locale() or "en"), str(get_timezone() or "UTC"))
-    locale, zone = str(get_locale() or "en"), str(get_timezone() or "UTC")
+        return Dates(str(locale or "en"), str(zone or "UTC"))
     kept = g.get("_hub_dates")
-    if kept is None or kept.locale != locale or kept.zone_name != zone:
-        kept = g._hub_dates = Dates(locale, zone)
-    return kept
+    # Flask-Babel keeps its choice on the request; force_locale (mail) switches it.
+    if kept is None or kept[0] is not locale or kept[1] is not zone:
+        kept = g._hub_dates = (locale, zone, Dates(str(locale or "en"), str(zone or "UTC")))
+    return kept[2]
 
 
 def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:

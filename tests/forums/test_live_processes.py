@@ -105,8 +105,8 @@ def _wait_until_up(url: str, proc: subprocess.Popen, tmp_path: Path) -> None:
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or its processes are still starting
         time.sleep(0.1)
     pytest.fail(f"hub serve at {url} did not answer within 30 s")
 
