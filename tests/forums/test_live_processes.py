@@ -87,12 +87,14 @@ def channel(request) -> str:
 @pytest.fixture
 def servers(hub_env, tmp_path, channel) -> Iterator[list[str]]:
     env = hub_env if channel == "redis" else {**hub_env, "HUB_REDIS_URL": ""}
-    yield from _serve(env, tmp_path, 2, "--threads", "16", "--processes", "2")
+    # Two servers of one process each: each post crosses from one process to another.
+    yield from _serve(env, tmp_path, 2, "--threads", "16", "--processes", "1")
 
 
 @pytest.fixture
 def gevent_server(hub_env, tmp_path) -> Iterator[str]:
-    for urls in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--worker", "gevent"):
+    for urls in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--worker", "gevent",
+                       "--processes", "1"):
         yield urls[0]
 
 
@@ -190,12 +192,12 @@ def test_hub_serve_on_gevent_serves_pages_and_live_updates(app, cast, token_for,
 
 def test_readers_on_every_process_of_one_server_hear_a_post(app, cast, token_for, hub_env,
                                                            tmp_path):
-    """`hub serve --processes 3` without Redis: readers connected to any of its processes
+    """`hub serve --processes 2` without Redis: readers connected to any of its processes
     (one connection each, wherever the kernel hands it) all receive a post made through
     whichever process takes the request."""
     first = services.create_topic(cast.member, cast.public, "One port", "Hello.")
     headers = token_for(cast.moderator)
-    for (url,) in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--processes", "3",
+    for (url,) in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--processes", "2",
                          "--threads", "32"):
         readers = [_listen(url, first.topic_id) for _ in range(6)]
         try:
