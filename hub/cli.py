@@ -100,7 +100,7 @@ SERVE_WORKERS = ("gthread", "gevent")
 @click.option("--processes", default=None, type=int,
               help="Server processes (HUB_SERVE_PROCESSES, default: one per core).")
 @click.option("--threads", default=None, type=int,
-              help="Threads per process, gthread (HUB_SERVE_THREADS, default 64); each "
+              help="Threads per process, gthread (HUB_SERVE_THREADS, default 128); each "
                    "live reader holds one.")
 def serve(host: str | None, port: int | None, worker: str | None, processes: int | None,
           threads: int | None) -> None:
@@ -111,7 +111,7 @@ def serve(host: str | None, port: int | None, worker: str | None, processes: int
     if worker not in SERVE_WORKERS:
         raise click.BadParameter(f"HUB_SERVE_WORKER is one of {', '.join(SERVE_WORKERS)}")
     processes = processes or _env_int("HUB_SERVE_PROCESSES") or os.cpu_count() or 1
-    threads = threads or _env_int("HUB_SERVE_THREADS") or 64
+    threads = threads or _env_int("HUB_SERVE_THREADS") or 128
     if worker == "gevent" and not _gevent_patched():
         # gevent must patch the standard library before anything imports it: start over
         # in a process that patches first (hub/gevent_serve.py), with the same arguments.

@@ -1,12 +1,13 @@
 """Times as readers see them, one style across the hub, cheaply.
 
-The style: a time in the past week reads relative ("3 hours ago"); older and future
-times read absolute in the reader's zone and language. Every `<time>` carries the
+The style: a time in the past week reads relative ("3 hours ago", "just now"); older and
+future times read absolute in the reader's zone and language. Every `<time>` carries the
 machine-readable instant (`datetime`) and, on hover, the exact time in the reader's zone
-(`title`). A page kept for many readers (`forums.cache`) is at most
-HUB_FORUM_PAGE_CACHE seconds old, so its relative texts are at most that far behind;
-`hub/static/times.js` refreshes them in the browser from `datetime` (pages read the same
-without it).
+(`title`). The text is worked out when the page is rendered, with no script: a page kept
+for many readers (`forums.cache`) is at most HUB_FORUM_PAGE_CACHE seconds old (60), so
+its relative texts are at most that far behind, which their own rounding ("3 hours")
+already allows; the cache needs no time in its keys, and pages read the same without
+JavaScript.
 
 Babel formats a time in about 0.1 ms; a board page shows some sixty. A page's times
 fall on few dates and few minutes, so the date part is formatted once per (language,
