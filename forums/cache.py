@@ -9,6 +9,10 @@ time zone, menu, moderator or not, same answer to "may I reply?") with marks in 
 or waiting edits of their own in the topic (a moderator: anyone's waiting edits) sees
 what others do not: their page is rendered for them.
 
+Board pages and the forum index are kept the same way for readers who are not signed in,
+keyed by `Board.revision`, which the same listeners move on (a topic moved: both boards)
+and so does every change of a board's settings (`forums.services.update_board`).
+
 A cached page is keyed by the topic's `revision`, which moves on after every change
 readers would see (the listeners below, after commit, in whichever process made it), so
 the topic row the page loads anyway says whether a copy is current: no extra query, and
@@ -33,8 +37,8 @@ from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from sqlalchemy import update
 
-from forums.models import Topic
-from hub import aftercommit, events
+from forums.models import Board, Topic
+from hub import aftercommit, events, personal
 from hub.extensions import db
 from hub.views import nav
 
@@ -104,20 +108,43 @@ def member_key(topic: Topic, moderator: bool, reply: Any, sees_more: bool) -> tu
             str(reply.message), menu)
 
 
+def board_key(board: Board) -> tuple | None:
+    """The key of this request's board page for a reader who is not signed in, or None.
+    Access is decided before; the board's `revision` follows its topics and settings."""
+    if current_user.is_authenticated or not _usable():
+        return None
+    # What the page shows of the board itself is in the key too: a board changed by
+    # other code (a conference's schedule) shows at once.
+    shown = (board.name, board.description, board.locked, board.visibility,
+             board.posting, board.premoderated, board.opens_at, board.closes_at)
+    return ("board", board.id, board.revision, shown, *_reader_key())
+
+
+def index_key(boards: list[Board]) -> tuple | None:
+    """The forum index for a reader who is not signed in: keyed by the boards they may
+    read and where each one stands (a board closed to them drops out of the key)."""
+    if current_user.is_authenticated or not _usable():
+        return None
+    return ("index", tuple((b.id, b.revision) for b in boards), *_reader_key())
+
+
+def _reader_key() -> tuple:
+    return (request.full_path, str(get_locale()), str(get_timezone()))
+
+
 def _usable() -> bool:
     return bool(current_app.config.get("HUB_FORUM_PAGE_CACHE")) and not session.get("_flashes")
 
 
 def _page_key(topic: Topic) -> tuple:
-    return (topic.id, topic.revision, topic.last_position, request.full_path,
-            str(get_locale()), str(get_timezone()))
+    return (topic.id, topic.revision, topic.last_position, *_reader_key())
 
 
 @dataclass(frozen=True)
 class MemberPage:
     """A member's topic page with marks, and what filling them in needs: each post's
     author and its closing part (actions) as the author and as anyone else sees it."""
-    html: str
+    html: personal.Marked
     authors: dict[int, int | None]
     tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
     newest: int  # the newest post id on the page
@@ -128,17 +155,27 @@ def pages(app: Flask | None = None) -> PageCache:
     return (app or current_app).extensions["forums_pages"]
 
 
-def bump(topic_id: int) -> None:
-    """A change readers see: cached pages of the topic are no longer current."""
-    aftercommit.write(lambda conn: conn.execute(
-        update(Topic).where(Topic.id == topic_id).values(revision=Topic.revision + 1)))
+def _revision_updates(topic_id: int, board_ids: tuple[int | None, ...]) -> list[Any]:
+    statements = [update(Topic).where(Topic.id == topic_id)
+                  .values(revision=Topic.revision + 1)]
+    boards = [b for b in board_ids if b]
+    if boards:
+        statements.append(update(Board).where(Board.id.in_(boards))
+                          .values(revision=Board.revision + 1))
+    return statements
+
+
+def bump(topic_id: int, board_ids: tuple[int | None, ...] = ()) -> None:
+    """A change readers see: cached pages of the topic, and of the boards it is listed
+    on (and so the index), are no longer current."""
+    aftercommit.write(lambda conn: [conn.execute(statement) for statement
+                                    in _revision_updates(topic_id, board_ids)])
 
 
 def _on_pending(sender: Flask, event: Any, **_kw: Any) -> None:
-    """Inside a new (or approved) post's transaction: the revision moves with it."""
-    db.session.execute(update(Topic).where(Topic.id == event.topic_id)
-                       .values(revision=Topic.revision + 1),
-                       execution_options={"synchronize_session": False})
+    """Inside a new (or approved) post's transaction: the revisions move with it."""
+    for statement in _revision_updates(event.topic_id, (event.board_id,)):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
     aftercommit.mark("page", event.post_id)
 
 
@@ -146,7 +183,7 @@ def _on_change(sender: Flask, event: Any, **_kw: Any) -> None:
     if getattr(event, "post_id", None) and aftercommit.done("page", event.post_id):
         return
     try:
-        bump(event.topic_id)
+        bump(event.topic_id, (event.board_id, getattr(event, "from_board_id", None)))
     except Exception:  # a stale copy lives at most HUB_FORUM_PAGE_CACHE seconds
         log.exception("page cache: could not move topic %s on", event.topic_id)
 

@@ -69,6 +69,9 @@ class Board(db.Model):
     topic_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Moves on with every change the board's pages show (topics and posts made, moved,
+    # pinned, locked, renamed; the board's settings): kept pages are keyed by it.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     thematic_area: Mapped[ThematicArea | None] = relationship()
     group: Mapped[Group | None] = relationship(foreign_keys=[group_id])
@@ -115,7 +118,8 @@ class Topic(db.Model):
 
     __table_args__ = (
         Index("ix_topic_board_id_last_post_at", "board_id", "last_post_at", "id"),
-        Index("ix_topic_board_id_pinned", "board_id", "pinned"),
+        Index("ix_topic_board_id_pinned_last_post_at", "board_id", "pinned", "last_post_at",
+              "id"),
     )
 
 

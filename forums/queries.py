@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased, joinedload
 
 from forums import services
-from forums.models import POSITION_DIGITS, Board, Post, PostEdit, Subscription, Topic, TopicRead
+from forums.models import (
+    POSITION_DIGITS,
+    Board,
+    BoardRead,
+    Post,
+    PostEdit,
+    Subscription,
+    Topic,
+    TopicRead,
+)
 from hub import access, clock
 from hub.access import Decision
 from hub.errors import Invalid
@@ -44,7 +53,8 @@ def _post_options() -> list[Any]:
         joinedload(Post.author).load_only(Member.id, Member.name),
         joinedload(Post.parent).load_only(Post.id, Post.topic_id, Post.author_id, Post.position)
         .joinedload(Post.author).load_only(Member.id, Member.name),
-        selectinload(Post.attachments),
+        # In the posts' own statement (few posts have files): one statement a page.
+        joinedload(Post.attachments),
     ]
 
 
@@ -280,3 +290,55 @@ def summary(viewer: Any, recent: int = 6) -> Summary:
             .options(joinedload(Topic.board), joinedload(Topic.last_author))
             .order_by(Topic.last_post_at.desc()).limit(recent)))
     return Summary(boards=boards, recent=topics)
+
+
+@dataclass
+class BoardSummary:
+    """What the forum index shows of a board beyond its own row."""
+    latest: Topic | None = None  # the topic with the newest activity
+    unread: int = 0  # topics with posts the member has not seen (0: not signed in)
+
+
+def index_overview(viewer: Any, boards: list[Board]) -> dict[int, BoardSummary]:
+    """Each board's latest topic (one query for all boards) and, for a member, how many
+    of its topics have posts they have not seen (one more)."""
+    overview = {b.id: BoardSummary() for b in boards}
+    if not boards:
+        return overview
+    newest = aliased(Topic)
+    latest_id = (db.select(newest.id)
+                 .where(newest.board_id == Board.id, newest.status == "published",
+                        newest.deleted_at.is_(None))
+                 .order_by(newest.last_post_at.desc(), newest.id.desc()).limit(1)
+                 .correlate(Board).scalar_subquery())
+    ids = db.select(latest_id).where(Board.id.in_(list(overview)))
+    for topic in db.session.scalars(
+            db.select(Topic).where(Topic.id.in_(ids))
+            .options(joinedload(Topic.last_author).load_only(Member.id, Member.name))):
+        overview[topic.board_id].latest = topic
+    if access.is_active_member(viewer):
+        for board_id, count in _unread_counts(viewer, list(overview)):
+            overview[board_id].unread = count
+    return overview
+
+
+def _unread_counts(member: Any, board_ids: list[int]) -> list[tuple[int, int]]:
+    """Per board, topics with a published post newer than the member's read marker,
+    counting only activity since they joined and since they marked the board read
+    (`services.unread_topic_ids`, for whole boards, in SQL)."""
+    joined = clock.aware(member.approved_at or member.created_at)
+    marked = (db.select(BoardRead.read_at)
+              .where(BoardRead.member_id == member.id, BoardRead.board_id == Topic.board_id)
+              .correlate(Topic).scalar_subquery())
+    seen = (db.select(TopicRead.last_post_id)
+            .where(TopicRead.member_id == member.id, TopicRead.topic_id == Topic.id)
+            .correlate(Topic).scalar_subquery())
+    query = (db.select(Topic.board_id, func.count())
+             .where(Topic.board_id.in_(board_ids), Topic.status == "published",
+                    Topic.deleted_at.is_(None), Topic.last_post_id.is_not(None),
+                    Topic.last_post_id > func.coalesce(seen, 0),
+                    or_(marked.is_(None), Topic.last_post_at > marked))
+             .group_by(Topic.board_id))
+    if joined is not None:
+        query = query.where(Topic.last_post_at > joined)
+    return [(board_id, count) for board_id, count in db.session.execute(query)]

@@ -309,6 +309,7 @@ def update_board(actor: Member, board: Board, data: BoardData) -> Board:
     if not access.is_secretariat(actor):
         raise Forbidden(str(_l("Only the Secretariat can change boards.")))
     _apply_board(board, data)
+    board.revision = Board.revision + 1  # kept pages of the board (forums.cache)
     audit(actor, "board.update", board, board.slug)
     db.session.commit()
     return board

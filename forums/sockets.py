@@ -189,6 +189,14 @@ def _distinct(readers: Any) -> int:
     return len(members) + guests
 
 
+def _shared_presence(app: Flask, channel: str) -> Any:
+    """Reader counts shared by the `hub` command's processes without Redis."""
+    from hub.live_channel import FilePresence, channel_dir
+
+    return FilePresence(channel_dir(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"],
+                                    channel), _distinct)
+
+
 # -- this process's sockets ------------------------------------------------------------------
 
 @dataclass
@@ -207,8 +215,10 @@ class Live:
         self.app = app
         url = app.config.get("HUB_REDIS_URL")
         channel = app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio"
-        self.presence: LocalPresence | RedisPresence = (
-            RedisPresence(url, f"hub-live:{channel}") if url else LocalPresence())
+        self.presence: Any = (
+            RedisPresence(url, f"hub-live:{channel}") if url
+            else _shared_presence(app, channel) if app.config.get("HUB_LIVE_LOCAL")
+            else LocalPresence())
         self.clients: dict[str, Client] = {}
         self.dirty: set[str] = set()
         self.lock = threading.Lock()

@@ -9,6 +9,7 @@ beacon, "mark as read", or posting).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import (
@@ -51,6 +52,7 @@ from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
 from hub.models import Group, Member
 from hub.security import safe_next
+from hub.urls import fast_url
 
 bp = Blueprint("forums", __name__, url_prefix="/forums", static_folder="static",
                static_url_path="/static")
@@ -115,20 +117,28 @@ def _post(post_id: int) -> Post:
 def post_url(post: Post, size: int | None = None) -> str:
     """The flat page that holds a post, with its anchor (no query needed)."""
     size = size or current_app.config["HUB_FORUM_PAGE_SIZE"]
-    return url_for("forums.topic", topic_id=post.topic_id, view="flat",
-                   page=queries.page_of(post.position, size)) + f"#p{post.id}"
+    return fast_url("forums.topic", topic_id=post.topic_id, view="flat",
+                    page=queries.page_of(post.position, size)) + f"#p{post.id}"
 
 
 # -- the board list ------------------------------------------------------------------------
 
 @bp.get("/")
-def index() -> str:
-    summary = queries.summary(_me(), recent=0)
+def index() -> Any:
+    me = _me()
+    boards = services.readable_boards(me)
+    key = cache.index_key(boards)
+    if key is not None and (copy := cache.pages().get(key)) is not None:
+        return Response(copy, mimetype="text/html")
+    overview = queries.index_overview(me, boards)
     categories: dict[str, list[Board]] = {}
-    for board in sorted(summary.boards, key=lambda b: (b.position, b.name)):
+    for board in sorted(boards, key=lambda b: (b.position, b.name)):
         categories.setdefault(board.category or _("Other boards"), []).append(board)
     # Categories come in the order of their first board: the Secretariat orders both.
-    return render_template("forums/index.html", categories=categories)
+    html = render_template("forums/index.html", categories=categories, overview=overview)
+    if key is not None:
+        cache.pages().put(key, html.encode())
+    return html
 
 
 # -- feeds ---------------------------------------------------------------------------------
@@ -174,12 +184,18 @@ def search_page() -> Any:
 # -- a board -------------------------------------------------------------------------------
 
 @bp.get("/<slug>")
-def board(slug: str) -> str:
-    place = _board(slug)
+def board(slug: str) -> Any:
+    place = _board(slug)  # access first, always
+    key = cache.board_key(place)
+    if key is not None and (copy := cache.pages().get(key)) is not None:
+        return Response(copy, mimetype="text/html")
     page = queries.board_page(_me(), place, request.args.get("before"))
-    return render_template("forums/board.html", page=page, board=place,
+    html = render_template("forums/board.html", page=page, board=place,
                            sub_form=SubscriptionForm(mode=page.subscription),
                            modes=MODE_LABELS)
+    if key is not None:
+        cache.pages().put(key, html.encode())
+    return html
 
 
 @bp.get("/<slug>/live")
@@ -259,7 +275,7 @@ def _render_topic(item: Topic,
         after=request.args.get("after"), before=request.args.get("before"),
         at=request.args.get("at"), member=member)
     return render_template("forums/topic.html", page=page, topic=item, board=item.board,
-                           form=ReplyForm()), page
+                           form=ReplyForm() if page.reply else None), page
 
 
 def _member_topic(item: Topic) -> Any:
@@ -292,7 +308,7 @@ def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.Membe
                             for mine in (True, False))
              for post in page.posts if post.deleted_at is None}
     return cache.MemberPage(
-        personal.unmark_token(html), authors={p.id: p.author_id for p in page.posts},
+        personal.cut(personal.unmark_token(html)), authors={p.id: p.author_id for p in page.posts},
         tails=tails, newest=max((p.id for p in page.posts), default=0),
         new_badge=str(get_template_attribute(macros, "new_badge")()))
 
@@ -300,26 +316,18 @@ def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.Membe
 def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
                       member: queries.Reader) -> str:
     seen = member.seen_post_id
-
-    def value(name: str, number: str) -> str:
-        if name == "name":
-            return str(escape(me.name))
-        if name == "viewer":
-            return str(me.id)
-        if name == "tools":  # once a page
-            return str(get_template_attribute("forums/_macros.html", "topic_tools")(
-                item, kept.newest, seen, member.subscription))
-        post_id = int(number)
-        mine = kept.authors.get(post_id) == me.id
-        if name == "unread":
-            return " unread" if post_id > seen and not mine else ""
-        if name == "new":
-            return kept.new_badge if post_id > seen and not mine else ""
-        if name == "tail":
-            return kept.tails[post_id][0 if mine else 1]
-        raise KeyError(name)
-
-    return personal.fill(kept.html, value)
+    values: dict[tuple[str, str], str] = {
+        ("name", ""): str(escape(me.name)), ("viewer", ""): str(me.id),
+        ("tools", ""): str(get_template_attribute("forums/_macros.html", "topic_tools")(
+            item, kept.newest, seen, member.subscription))}
+    for post_id, author_id in kept.authors.items():
+        number, mine = str(post_id), author_id == me.id
+        fresh = post_id > seen and not mine
+        values["unread", number] = " unread" if fresh else ""
+        values["new", number] = kept.new_badge if fresh else ""
+        if post_id in kept.tails:
+            values["tail", number] = kept.tails[post_id][0 if mine else 1]
+    return personal.fill(kept.html, values)
 
 
 @bp.get("/topics/<int:topic_id>/live")
@@ -747,6 +755,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.setdefault("stored", markup.stored)
     app.add_template_global(feeds.has_feed, "has_feed")
 
-    @app.template_filter("handle")
-    def handle_filter(name: str) -> str:
-        return handle(name)
+    # Names repeat on a page (and across pages): each handle is worked out once.
+    app.add_template_filter(lru_cache(maxsize=4096)(handle), "handle")

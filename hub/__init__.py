@@ -63,15 +63,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     # Flask-Limiter keeps the first app's prefix on re-init; each app (test) needs its own.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
-    redis_url = app.config["HUB_REDIS_URL"]
     socketio.init_app(
         app,
-        # With Redis, every process (web, worker, gateway) reaches every socket. A manager
-        # of its own for each app: Flask-SocketIO would keep the last app's otherwise.
-        # Hubs (and test runs) sharing one Redis keep their events apart by channel.
-        client_manager=socketio_server.RedisManager(
-            redis_url, channel=app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio")
-        if redis_url else None,
+        client_manager=_live_manager(app),
         async_mode=app.config.get("HUB_SOCKETIO_ASYNC_MODE", "threading"),
         cors_allowed_origins=[app.config["HUB_BASE_URL"]],
         logger=False,
@@ -81,13 +75,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     personal.init_app(app)
     security.init_app(app)
 
-    from hub import views
+    from hub import urls, views
 
+    app.jinja_env.globals["fast_url"] = urls.fast_url
     views.init_app(app)
     for name in FEATURE_PACKAGES:
         importlib.import_module(name).init_app(app)
     _errors(app)
     return app
+
+
+def _live_manager(app: Flask) -> Any:
+    """How live events reach sockets held by other processes. With Redis, every process
+    (web, worker, gateway) reaches every socket. Without it, the processes the `hub`
+    command starts (HUB_LIVE_LOCAL) meet in socket files (`hub.live_channel`); an app
+    alone (tests, one process) keeps them in process. A manager of its own for each app:
+    Flask-SocketIO would keep the last app's otherwise. Hubs (and test runs) sharing one
+    Redis or one machine keep their events apart by channel."""
+    channel = app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio"
+    if app.config["HUB_REDIS_URL"]:
+        return socketio_server.RedisManager(app.config["HUB_REDIS_URL"], channel=channel)
+    if app.config.get("HUB_LIVE_LOCAL"):
+        from hub.live_channel import LocalSocketManager, channel_dir
+
+        return LocalSocketManager(channel_dir(app.instance_path,
+                                              app.config["SQLALCHEMY_DATABASE_URI"], channel))
+    return None
 
 
 def _errors(app: Flask) -> None:

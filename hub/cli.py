@@ -24,7 +24,9 @@ Service = Callable[[Flask, threading.Event], None]
 
 
 def _create_app(*_: Any) -> Flask:
-    return create_app()
+    # The `hub` command's processes (web, worker, gateway) share live events across
+    # processes even without Redis (hub.live_channel).
+    return create_app({"HUB_LIVE_LOCAL": True})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
@@ -96,27 +98,48 @@ SERVE_WORKERS = ("gthread", "gevent")
 @click.option("--worker", type=click.Choice(SERVE_WORKERS), default=None,
               help="gthread: a thread per request and per live socket; gevent: "
                    "greenlets, for many live sockets (HUB_SERVE_WORKER, default gthread).")
-@click.option("--threads", default=256, show_default=True,
-              help="Threads per process (gthread); each live reader holds one.")
-def serve(host: str | None, port: int | None, worker: str | None, threads: int) -> None:
-    """The web role alone, under gunicorn (one process; run several behind a proxy)."""
+@click.option("--processes", default=None, type=int,
+              help="Server processes (HUB_SERVE_PROCESSES, default: one per core).")
+@click.option("--threads", default=None, type=int,
+              help="Threads per process, gthread (HUB_SERVE_THREADS, default 128); each "
+                   "live reader holds one.")
+def serve(host: str | None, port: int | None, worker: str | None, processes: int | None,
+          threads: int | None) -> None:
+    """The web role alone, under gunicorn: one process per core by default, sharing the
+    port; live updates reach readers in every process (through Redis when set, else
+    through local sockets)."""
     worker = worker or load_config()["HUB_SERVE_WORKER"]
     if worker not in SERVE_WORKERS:
         raise click.BadParameter(f"HUB_SERVE_WORKER is one of {', '.join(SERVE_WORKERS)}")
+    processes = processes or _env_int("HUB_SERVE_PROCESSES") or os.cpu_count() or 1
+    threads = threads or _env_int("HUB_SERVE_THREADS") or 128
     if worker == "gevent" and not _gevent_patched():
         # gevent must patch the standard library before anything imports it: start over
         # in a process that patches first (hub/gevent_serve.py), with the same arguments.
         args = [a for a in sys.argv[1:]]
         os.execv(sys.executable, [sys.executable, "-m", "hub.gevent_serve", *args,
                                   *([] if "--worker" in args else ["--worker", "gevent"])])
+    overrides: dict[str, Any] = {"HUB_LIVE_LOCAL": True}
     if worker == "gevent":
-        overrides = {"HUB_SOCKETIO_ASYNC_MODE": "gevent"}
+        overrides["HUB_SOCKETIO_ASYNC_MODE"] = "gevent"
     else:
         # A live socket holds a thread: keep some for pages, refuse sockets beyond.
-        overrides = {"HUB_LIVE_MAX_SOCKETS": max(threads - 32, threads // 2)}
-    app = create_app(overrides)
-    serve_app(app, host or app.config["HUB_HOST"], port or app.config["HUB_PORT"],
-              worker=worker, threads=threads)
+        overrides["HUB_LIVE_MAX_SOCKETS"] = max(threads - 16, threads // 2)
+    config = create_app(overrides).config  # fails here, not in each process, when wrong
+    # Each process makes its own app after the fork: database pools, the live channel's
+    # listener and Redis connections belong to one process.
+    serve_app(lambda: create_app(overrides), host or config["HUB_HOST"],
+              port or config["HUB_PORT"], worker=worker, threads=threads,
+              processes=processes)
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise click.BadParameter(f"{name} is a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _gevent_patched() -> bool:
@@ -125,15 +148,17 @@ def _gevent_patched() -> bool:
 
 
 def serve_app(app: Any, host: str, port: int, *, worker: str = "gthread", threads: int = 64,
-              accesslog: str | None = "-") -> None:
-    """Run a WSGI app under gunicorn the way `hub serve` does (the benchmarks reuse it)."""
+              processes: int = 1, accesslog: str | None = "-") -> None:
+    """Run a WSGI app (or a function making one, called in each process) under gunicorn
+    the way `hub serve` does (the benchmarks reuse it)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            # One worker: Socket.IO needs sticky sessions, which a proxy gives per process.
-            self.cfg.set("workers", 1)
+            # Several processes on one port need no sticky sessions: live pages speak
+            # WebSocket only (forums/static/live.js), one connection to one process.
+            self.cfg.set("workers", processes)
             if worker == "gevent":
                 self.cfg.set("worker_class",
                              "geventwebsocket.gunicorn.workers.GeventWebSocketWorker")
@@ -148,7 +173,7 @@ def serve_app(app: Any, host: str, port: int, *, worker: str = "gthread", thread
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
-            return app
+            return app() if callable(app) and not hasattr(app, "wsgi_app") else app
 
     Server().run()
 

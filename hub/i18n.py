@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
+from flask_babel import format_date, get_locale, get_timezone, get_translations
 from flask_login import current_user
 
-from hub import clock, countries
+from hub import clock, countries, dates
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français"}
 LANGUAGE_COOKIE = "hub_lang"
@@ -57,7 +57,7 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     """A stored UTC time in the reader's zone and language."""
     if value is None:
         return ""
-    return format_datetime(clock.aware(value), fmt)
+    return dates.dates().absolute(value, fmt)
 
 
 def localdate(value: datetime | None, fmt: str = "full") -> str:
@@ -107,6 +107,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["isotime"] = isotime
+    app.jinja_env.globals["time_tag"] = dates.time_tag
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["tz_name"] = tz_name
     app.jinja_env.globals["ZoneInfo"] = ZoneInfo

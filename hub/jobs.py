@@ -73,6 +73,8 @@ class _Wakeup:
                 _redis(url).lpush(_WAKE_KEY, "1")
             except Exception:  # a missed wake-up only delays work until the next poll
                 log.warning("could not wake workers through Redis", exc_info=True)
+        elif (local := _local_wake(app)) is not None:
+            local.notify()
         with self._cond:
             self._flag = True
             self._cond.notify_all()
@@ -87,10 +89,32 @@ class _Wakeup:
                 return
             except Exception:
                 log.warning("Redis wait failed; polling", exc_info=True)
+        elif (local := _local_wake(app)) is not None:
+            # Other processes (`hub serve`, the gateway) wake this one through a local
+            # socket; so does this process itself (notify above sends to it too).
+            with self._cond:
+                if self._flag:
+                    self._flag = False
+                    return
+            local.wait(timeout)
+            with self._cond:
+                self._flag = False
+            return
         with self._cond:
             if not self._flag:
                 self._cond.wait(timeout)
             self._flag = False
+
+
+def _local_wake(app: Flask) -> Any:
+    """Without Redis, the `hub` command's processes (HUB_LIVE_LOCAL) wake workers on
+    this machine through local sockets (hub.live_channel)."""
+    if not app.config.get("HUB_LIVE_LOCAL"):
+        return None
+    from hub.live_channel import channel_dir, local_wake
+
+    return local_wake(channel_dir(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"],
+                                  app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio"))
 
 
 _redis_clients: dict[str, Any] = {}

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import Flask, g
 from flask_wtf.csrf import generate_csrf
@@ -52,17 +53,30 @@ def unmark_token(html: str) -> str:
     return html.replace(generate_csrf(), mark(CSRF))
 
 
-def fill(html: str, value: Callable[[str, str], str]) -> str:
-    """Each mark replaced by `value(name, number)`; the form token is filled in here,
-    in the page and in what `value` returns (a kept fragment's forms)."""
+@dataclass(frozen=True)
+class Marked:
+    """A page cut at its marks once, when it is kept: `texts` around `marks` (name,
+    number), so each request joins strings instead of searching the page."""
+    texts: tuple[str, ...]
+    marks: tuple[tuple[str, str], ...]
+
+
+def cut(html: str) -> Marked:
+    pieces = _MARK.split(html)  # text, name, number, text, name, number, ..., text
+    return Marked(tuple(pieces[0::3]), tuple(zip(pieces[1::3], pieces[2::3], strict=True)))
+
+
+def fill(page: Marked, values: dict[tuple[str, str], str]) -> str:
+    """Each mark replaced by its value in `values` (the form token is filled in here, in
+    the page and in the values: kept fragments with forms). No call per mark: values are
+    looked up, the pieces joined once."""
     token = generate_csrf()
-    token_mark = mark(CSRF)
-
-    def replace(found: re.Match[str]) -> str:
-        name, number = found.group(1), found.group(2)
-        return token if name == CSRF else value(name, number).replace(token_mark, token)
-
-    return _MARK.sub(replace, html)
+    values = {**values, (CSRF, ""): token}
+    filled = [values[found] for found in page.marks]
+    pieces = [None] * (len(page.texts) + len(filled))
+    pieces[0::2] = page.texts
+    pieces[1::2] = filled
+    return "".join(pieces).replace(mark(CSRF), token)
 
 
 def init_app(app: Flask) -> None:

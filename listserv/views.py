@@ -240,13 +240,20 @@ def delivery_action(delivery_id: int, action: str) -> Any:
     return redirect(url_for("listserv.deliveries"))
 
 
+QUIET_ENDPOINTS = frozenset({"static", "main.home", "main.healthz", None})
+
+
 def _delivery_notice() -> None:
     """Tell a member whose list mail stopped (bounces), once per session, on any page."""
-    me = _me()
-    if me is None or not me.delivery_disabled or session.get("listserv_notice"):
-        return
-    if request.endpoint in {"static", "main.home", None} or api.is_api_request():
+    if request.endpoint in QUIET_ENDPOINTS or api.is_api_request():
         return  # the home page has its own notice (listserv/_home.html)
+    # The member Flask-Login loads for the page anyway (one load a request), and only
+    # when the session names one: visitors' requests load nobody here.
+    if "_user_id" not in session or session.get("listserv_notice"):
+        return
+    me = _me()
+    if me is None or not me.delivery_disabled:
+        return
     session["listserv_notice"] = True
     flash(_("Mail to %(email)s kept bouncing, so the lists stopped writing to you. Check "
             "the address and turn list mail back on in your email settings.",

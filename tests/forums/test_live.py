@@ -161,9 +161,12 @@ def test_fragments_come_in_the_readers_language(app, cast, sio):
     when = {}
     for language, sock in readers.items():
         [post] = _events(sock, "post")
-        when[language] = re.search(r"<time [^>]+>([^<]+)</time>", post["html"]).group(1)
-    # Babel's short formats: "11/21/26, 3:05 PM" in English, "21/11/26, 15:05" in Spanish.
-    assert re.search(r"[AP]M", when["en"]) and not re.search(r"[AP]M", when["es"])
+        when[language] = re.search(r'<time [^>]*title="([^"]+)"[^>]*>([^<]+)</time>',
+                                   post["html"]).groups()
+    # The text is relative ("just now"), the exact time on hover in each language's
+    # format: "Nov 21, 2026, 3:05 PM" in English, "21 nov 2026, 15:05" in Spanish.
+    assert when["en"][1] == "just now" and when["es"][1] == "justo ahora"
+    assert re.search(r"[AP]M", when["en"][0]) and not re.search(r"[AP]M", when["es"][0])
 
 
 def test_reader_counts_count_members_once(app, client, auth, cast, sio):

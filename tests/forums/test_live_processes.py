@@ -1,7 +1,8 @@
 """Live updates across processes: two `hub serve` processes sharing the test's database
 and Redis; a post made through one (and one made by a process that serves nothing, as
 the mail gateway and the worker do) reaches a Socket.IO client connected to the other.
-Those need Redis (HUB_REDIS_URL) and are skipped without it; CI sets it. And `hub serve
+They run through Redis when HUB_REDIS_URL is set, and always without it, where the
+hub's processes on one machine meet in local sockets (hub.live_channel). And `hub serve
 --worker gevent` serves pages and live updates."""
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from forums import services
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("HUB_REDIS_URL") or None
-needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set HUB_REDIS_URL)")
 
 
 def free_port() -> int:
@@ -77,14 +77,24 @@ def _serve(hub_env: dict[str, str], tmp_path: Path, count: int, *args: str
             log.close()
 
 
+@pytest.fixture(params=["redis", "local sockets"])
+def channel(request) -> str:
+    if request.param == "redis" and not REDIS_URL:
+        pytest.skip("needs Redis (set HUB_REDIS_URL)")
+    return request.param
+
+
 @pytest.fixture
-def servers(hub_env, tmp_path) -> Iterator[list[str]]:
-    yield from _serve(hub_env, tmp_path, 2, "--threads", "16")
+def servers(hub_env, tmp_path, channel) -> Iterator[list[str]]:
+    env = hub_env if channel == "redis" else {**hub_env, "HUB_REDIS_URL": ""}
+    # Two servers of one process each: each post crosses from one process to another.
+    yield from _serve(env, tmp_path, 2, "--threads", "16", "--processes", "1")
 
 
 @pytest.fixture
 def gevent_server(hub_env, tmp_path) -> Iterator[str]:
-    for urls in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--worker", "gevent"):
+    for urls in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--worker", "gevent",
+                       "--processes", "1"):
         yield urls[0]
 
 
@@ -97,8 +107,8 @@ def _wait_until_up(url: str, proc: subprocess.Popen, tmp_path: Path) -> None:
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or its processes are still starting
         time.sleep(0.1)
     pytest.fail(f"hub serve at {url} did not answer within 30 s")
 
@@ -120,9 +130,8 @@ def _next(received: queue.Queue, timeout: float = 10) -> dict:
         pytest.fail(f"no live event within {timeout} s")
 
 
-@needs_redis
 def test_a_post_through_one_server_reaches_a_reader_on_the_other(
-        app, cast, token_for, servers, hub_env):
+        app, cast, token_for, servers, hub_env, channel):
     first = services.create_topic(cast.member, cast.public, "Across processes", "Hello.")
     headers = token_for(cast.moderator)
     a, b = servers
@@ -135,20 +144,22 @@ def test_a_post_through_one_server_reaches_a_reader_on_the_other(
         assert event["id"] == response.json()["id"] and event["position"] == 2
         assert "Posted on server A." in event["html"]
 
-        # A process that serves nothing (the mail gateway, the worker) emits through Redis.
+        # A process that serves nothing (the mail gateway, the worker) emits through Redis,
+        # or to the local sockets of the `hub` command's processes.
         script = textwrap.dedent(f"""
             from hub import create_app
             from hub.extensions import db
             from hub.models import Member
             from forums import services
             from forums.models import Topic
-            app = create_app()
+            app = create_app({{"HUB_LIVE_LOCAL": True}})
             with app.app_context():
                 topic = db.session.get(Topic, {first.topic_id})
                 author = db.session.get(Member, {cast.group_member.id})
                 services.create_reply(author, topic, "Posted by email.", source="email")
         """)
-        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=hub_env, check=True,
+        env = hub_env if channel == "redis" else {**hub_env, "HUB_REDIS_URL": ""}
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
                        timeout=60)
         event = _next(received)
         assert event["position"] == 3 and "Posted by email." in event["html"]
@@ -156,7 +167,6 @@ def test_a_post_through_one_server_reaches_a_reader_on_the_other(
         client.disconnect()
 
 
-@needs_redis
 def test_a_reader_who_missed_posts_catches_up_over_http(app, cast, servers):
     first = services.create_topic(cast.member, cast.public, "Reconnect", "One.")
     services.create_reply(cast.moderator, first.topic, "Two, while the reader was away.")
@@ -178,3 +188,24 @@ def test_hub_serve_on_gevent_serves_pages_and_live_updates(app, cast, token_for,
         assert "Greenlets." in _next(received)["html"]
     finally:
         client.disconnect()
+
+
+def test_readers_on_every_process_of_one_server_hear_a_post(app, cast, token_for, hub_env,
+                                                           tmp_path):
+    """`hub serve --processes 2` without Redis: readers connected to any of its processes
+    (one connection each, wherever the kernel hands it) all receive a post made through
+    whichever process takes the request."""
+    first = services.create_topic(cast.member, cast.public, "One port", "Hello.")
+    headers = token_for(cast.moderator)
+    for (url,) in _serve({**hub_env, "HUB_REDIS_URL": ""}, tmp_path, 1, "--processes", "2",
+                         "--threads", "32"):
+        readers = [_listen(url, first.topic_id) for _ in range(6)]
+        try:
+            response = requests.post(f"{url}/api/v1/topics/{first.topic_id}/posts",
+                                     headers=headers, json={"body": "To all."}, timeout=10)
+            assert response.status_code == 201, response.text
+            for _client, received in readers:
+                assert "To all." in _next(received)["html"]
+        finally:
+            for client, _received in readers:
+                client.disconnect()
