@@ -2,7 +2,7 @@
 digest format, announcements to part of the network
 
 Revision ID: 0012_email_first
-Revises: 0010_conference_cancel
+Revises: 0011_idempotency
 Create Date: 2026-12-03 07:00:00.000000
 
 """

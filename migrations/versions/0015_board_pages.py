@@ -7,7 +7,7 @@ board's page (pinned or not, newest activity first) without sorting the board's 
 it replaces `ix_topic_board_id_pinned`, which SQLite's planner would pick and then sort.
 
 Revision ID: 0015_board_pages
-Revises: 0010_conference_cancel
+Revises: 0012_email_first
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_board_pages'
-down_revision = '0010_conference_cancel'
+down_revision = '0012_email_first'
 branch_labels = None
 depends_on = None
 
