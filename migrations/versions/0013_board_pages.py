@@ -6,7 +6,7 @@ index are keyed by it (forums.cache). `ix_topic_board_id_pinned_last_post_at` se
 board's page (pinned or not, newest activity first) without sorting the board's topics;
 it replaces `ix_topic_board_id_pinned`, which SQLite's planner would pick and then sort.
 
-Revision ID: 0015_board_pages
+Revision ID: 0013_board_pages
 Revises: 0012_email_first
 Create Date: 2026-12-03 07:00:00.000000
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_board_pages'
+revision = '0013_board_pages'
 down_revision = '0012_email_first'
 branch_labels = None
 depends_on = None
