@@ -50,7 +50,12 @@ def _weight(page: Any) -> int:
     if isinstance(page, bytes | str):
         return len(page)
     tails = sum(len(a) + len(b) for a, b in getattr(page, "tails", {}).values())
-    return len(getattr(page, "html", "")) + tails + 64 * len(getattr(page, "authors", ()))
+    html = getattr(page, "html", "")
+    if isinstance(html, personal.Marked):  # a members' page, cut at its marks
+        size = sum(map(len, html.texts)) + 16 * len(html.marks)
+    else:
+        size = len(html)
+    return size + tails + 64 * len(getattr(page, "authors", ()))
 
 
 class PageCache:
