@@ -155,6 +155,9 @@ class FilePresence:
     def heartbeat(self) -> None:
         pass  # a process's file goes when its process does
 
+    def answers(self) -> bool:
+        return True  # local files: there is no server to lose
+
     def has_readers(self, room: str) -> bool:
         return bool(self._everyone(room))
 
