@@ -72,8 +72,9 @@ def test_apply_verify_approve_login(client, smtp, run_jobs, make_member, auth):
     assert client.post(f"/secretariat/applications/{member.id}/approve").status_code == 302
     auth.logout()
     run_jobs()
-    [approved] = smtp.to("ana@example.org")[1:]
+    [approved, lists] = smtp.to("ana@example.org")[1:]
     assert approved["Subject"].startswith("Le damos la bienvenida a la Red")
+    assert lists["Subject"] == "Su correo de la red"  # what the lists will send her
 
     response = auth.login("ana@example.org", APPLICATION["password"])
     assert response.location == "/"
