@@ -22,9 +22,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
 from hub import access, countries, links, services
+from hub import directory as name_search
 from hub.errors import HubError
 from hub.extensions import db, limiter, login_manager
 from hub.forms import (
@@ -421,10 +422,9 @@ def revoke_token(token_id: int) -> Any:
 def directory_query(viewer: Member, q: str = "", country: str = "", region: str = "",
                     org_type: str = "", area: int | None = None) -> Any:
     query = db.select(Member).where(Member.status == MemberStatus.ACTIVE)
-    if q:
-        like = f"%{q.lower()}%"  # a few thousand members: a scan is fine here
-        query = query.where(or_(func.lower(Member.name).like(like),
-                                func.lower(Member.organization).like(like)))
+    found = name_search.matching(q, db.session.get_bind().dialect.name) if q else None
+    if found is not None:
+        query = query.where(found)
     if country:
         query = query.where(Member.country == country.upper())
     if region:
