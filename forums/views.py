@@ -45,7 +45,7 @@ from forums.forms import (
 )
 from forums.mentions import handle
 from forums.models import Attachment, Board, Post, Topic
-from hub import access, api, markup, personal
+from hub import access, api, content, content_forms, markup, personal
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
@@ -126,7 +126,8 @@ def index() -> str:
     summary = queries.summary(_me(), recent=0)
     categories: dict[str, list[Board]] = {}
     for board in sorted(summary.boards, key=lambda b: (b.position, b.name)):
-        categories.setdefault(board.category or _("Other boards"), []).append(board)
+        heading = content.shown(board, "category") or _("Other boards")
+        categories.setdefault(heading, []).append(board)
     # Categories come in the order of their first board: the Secretariat orders both.
     return render_template("forums/index.html", categories=categories)
 
@@ -660,7 +661,8 @@ def _board_data(form: BoardForm, include_slug: bool) -> services.BoardData:
         moderator_group=form.moderator_group.data or "",
         premoderated=bool(form.premoderated.data), locked=bool(form.locked.data),
         thematic_area=form.thematic_area.data or "", category=form.category.data or "",
-        position=form.position.data,
+        position=form.position.data, translations=content_forms.read(form),
+        source_lang=content_forms.source(form),
     )
 
 
@@ -672,6 +674,7 @@ def _board_form(board: Board | None = None) -> BoardForm:
         form.group.data = board.group.slug if board.group else ""
         form.moderator_group.data = board.moderator_group.slug if board.moderator_group else ""
         form.thematic_area.data = board.thematic_area.slug if board.thematic_area else ""
+        content_forms.fill(form, board)
     return form
 
 

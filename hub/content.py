@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from flask import has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -26,6 +27,7 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub import markup
+from hub.errors import Invalid
 
 LANGUAGES = ("en", "es", "fr")
 _NAMES = {"en": _l("English"), "es": _l("Spanish"), "fr": _l("French")}
@@ -156,15 +158,23 @@ def set_translations(obj: Any, values: Mapping[str, Mapping[str, str | None]],
     obj.translations = {lang: v for lang, v in stored.items() if v}  # a new object: saved
 
 
-def payload(obj: Any, fields: Iterable[str], all_versions: bool,
+def all_requested() -> bool:
+    """The API caller asked for every version (`?translations=all`)."""
+    return has_request_context() and request.args.get("translations") == "all"
+
+
+def payload(obj: Any, fields: Iterable[str] | None = None, all_versions: bool | None = None,
             lang: str | None = None) -> dict[str, Any]:
     """The API's view of translatable fields: each in the caller's language (else the
-    original), `lang` saying which; with `all_versions`, `translations` too."""
+    original), `lang` saying which; with `all_versions` (default: `?translations=all`),
+    `translations` too: every version, the original's language included."""
     lang = lang or reader_language()
-    fields = list(fields)
+    fields = list(fields or type(obj).__translatable__)
+    if all_versions is None:
+        all_versions = all_requested()
     out: dict[str, Any] = {f: str(shown(obj, f, lang)) for f in fields}
-    first = shown(obj, fields[0], lang) if fields else None
-    out["lang"] = first.lang if first is not None else lang
+    translated = lang != _source(obj) and (obj.translations or {}).get(lang)
+    out["lang"] = lang if translated else _source(obj)
     out["source_lang"] = _source(obj)
     if all_versions:
         out["translations"] = versions(obj, [f for f in fields if not f.endswith("_html")])
@@ -172,20 +182,23 @@ def payload(obj: Any, fields: Iterable[str], all_versions: bool,
 
 
 def from_json(body: Mapping[str, Any], obj_type: type) -> dict[str, dict[str, str]]:
-    """`{"translations": {"es": {"name": ...}}}` from an API body, checked; raises
-    ValueError with a message for the caller's 422."""
+    """`{"translations": {"es": {"name": ...}}}` from an API body, checked (Invalid:
+    the API's 422)."""
     raw = body.get("translations")
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ValueError("translations is an object keyed by language (es, fr, en).")
+        raise Invalid("'translations' is an object keyed by language (en, es, fr).",
+                      fields={"translations": "type"})
     out: dict[str, dict[str, str]] = {}
     for lang, fields in raw.items():
         if lang not in LANGUAGES or not isinstance(fields, dict):
-            raise ValueError(f"Unknown language {lang!r}: use en, es or fr.")
+            raise Invalid(f"Unknown language {lang!r} in 'translations': use en, es or fr.",
+                          fields={"translations": "language"})
         for name, text in fields.items():
             if name not in obj_type.__translatable__ or not isinstance(text, str | None):
-                raise ValueError(f"{name!r} cannot be translated here.")
+                raise Invalid(f"{name!r} cannot be translated here (a string or null).",
+                              fields={"translations": "field"})
         out[lang] = dict(fields)
     return out
 

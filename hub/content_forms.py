@@ -14,11 +14,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from hub.content import LANGUAGES
 
 _SOURCE_LABELS = (("en", _l("English")), ("es", _l("Spanish")), ("fr", _l("French")))
+_SOURCE_CHOICES = [SelectChoice(value, label) for value, label in _SOURCE_LABELS]
 _IN_LANGUAGE = {"en": _l("in English"), "es": _l("in Spanish"), "fr": _l("in French")}
 
 
@@ -26,7 +28,7 @@ def translatable(form_cls: type, fields: Mapping[str, int]) -> type:
     """Add the translation inputs to `form_cls` (before it is first used); a field whose
     limit is above 300 characters gets a text area."""
     form_cls.source_lang = SelectField(
-        _l("Language of the original"), choices=list(_SOURCE_LABELS), default="en",
+        _l("Language of the original"), choices=_SOURCE_CHOICES, default="en",
         validators=[Optional()],
         description=_l("The text above is written in this language; the others are "
                        "its translations. Leave a translation empty to show the original."))
