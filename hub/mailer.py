@@ -25,6 +25,7 @@ from hub.extensions import db, mail
 from hub.models import DevMail
 
 _CRLF = re.compile(r"[\r\n]")
+_SPACE = re.compile(r"\s+")
 
 
 class HeaderInjection(ValueError):
@@ -38,18 +39,25 @@ def safe_header(value: str) -> str:
     return value
 
 
+def header_text(value: str) -> str:
+    """A header written by a template (a subject): every run of white space, line breaks
+    included, becomes one space, so no header starts with or holds a line break. The
+    email package folds long values itself, by the rules."""
+    return _SPACE.sub(" ", value or "").strip()
+
+
 class Transport(Protocol):
     def send_bytes(self, envelope_from: str, recipients: list[str], data: bytes) -> None: ...
 
 
 class _DevMailbox:
     def send_bytes(self, envelope_from: str, recipients: list[str], data: bytes) -> None:
-        subject = ""
-        match = re.search(rb"^Subject: (.*)$", data, re.M)
-        if match:
-            from email.header import decode_header, make_header
+        from email import policy
+        from email.parser import BytesParser
 
-            subject = str(make_header(decode_header(match.group(1).decode("ascii", "replace"))))
+        # The parser unfolds a folded Subject (a long one spans several lines).
+        parsed = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        subject = header_text(str(parsed["subject"] or ""))
         db.session.add(
             DevMail(sender=envelope_from, recipients=", ".join(recipients), subject=subject,
                     raw=data)
@@ -75,14 +83,34 @@ def open_transport() -> Iterator[Transport]:
         yield _SMTP(conn)
 
 
+_parts: dict[str, tuple[Any, Any, float]] = {}
+
+
+def _text_parts(template: str) -> tuple[Any, Any]:
+    """The text template's first source line (the subject) and the rest, compiled apart:
+    a value with a line break in the subject stays in the subject, never cuts it."""
+    env = current_app.jinja_env
+    source, filename, uptodate = env.loader.get_source(env, f"email/{template}.txt")
+    kept = _parts.get(filename or template)
+    if kept is not None and (uptodate is None or uptodate()):
+        return kept[0], kept[1]
+    first, _, rest = source.partition("\n")
+    made = (env.from_string(first), env.from_string(rest), 0.0)
+    _parts[filename or template] = made
+    return made[0], made[1]
+
+
 def render_mail(template: str, language: str, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) from templates/email/<template>.{txt,html}; the subject is the
-    text template's first line."""
+    text template's first line, rendered as one header line (`header_text`)."""
+    subject_part, body_part = _text_parts(template)
     with force_locale(language or "en"):
-        text = render_template(f"email/{template}.txt", **context)
+        values = dict(context)
+        current_app.update_template_context(values)
+        subject = subject_part.render(values)
+        body = body_part.render(values)
         html = render_template(f"email/{template}.html", **context)
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.strip() + "\n", html
+    return header_text(subject), body.strip() + "\n", html
 
 
 def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
@@ -93,7 +121,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
         "mail.send",
         {
             "to": safe_header(to),
-            "name": safe_header(name),
+            "name": header_text(name),
             "subject": safe_header(subject),
             "text": text,
             "html": html,
@@ -105,7 +133,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
 def build_message(payload: dict[str, Any]) -> EmailMessage:
     """The stdlib builder encodes non-ASCII names and subjects correctly (RFC 2047)."""
     msg = EmailMessage()
-    msg["Subject"] = payload["subject"]
+    msg["Subject"] = header_text(payload["subject"])
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = Address(display_name=payload.get("name") or "", addr_spec=payload["to"])
     msg["Date"] = formatdate(localtime=False)

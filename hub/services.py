@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from hub import access, clock, countries, events, links
+from hub import access, clock, content, countries, events, links
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
@@ -504,7 +504,8 @@ def update_profile(member: Member, data: ProfileData, commit: bool = True) -> Me
 # -- groups --------------------------------------------------------------------------------
 
 def create_group(actor: Member, slug: str, name: str, description: str = "",
-                 kind: str = "group") -> Group:
+                 kind: str = "group", translations: dict | None = None,
+                 source_lang: str | None = None) -> Group:
     if not actor.is_secretariat:
         raise Forbidden(str(_l("Only the Secretariat can create groups.")))
     slug = (slug or "").strip().lower()
@@ -516,7 +517,8 @@ def create_group(actor: Member, slug: str, name: str, description: str = "",
     if db.session.scalar(db.select(Group).where(Group.slug == slug)):
         raise Conflict(str(_l("That slug is taken.")), fields={"slug": "taken"})
     group = Group(slug=slug, name=name.strip(), description=(description or "").strip(),
-                  kind=kind)
+                  kind=kind, translations={})
+    content.set_translations(group, translations or {}, source_lang)
     db.session.add(group)
     audit(actor, "group.create", group, slug)
     db.session.commit()
@@ -610,7 +612,8 @@ def thematic_areas(include_inactive: bool = False) -> list[ThematicArea]:
 
 
 def save_area(actor: Member, name: str, area: ThematicArea | None = None,
-              position: int | None = None, active: bool = True) -> ThematicArea:
+              position: int | None = None, active: bool = True,
+              translations: dict | None = None) -> ThematicArea:
     if not actor.is_secretariat:
         raise Forbidden(str(_l("Only the Secretariat can edit thematic areas.")))
     name = (name or "").strip()
@@ -621,9 +624,11 @@ def save_area(actor: Member, name: str, area: ThematicArea | None = None,
         if db.session.scalar(db.select(ThematicArea).where(ThematicArea.slug == slug)):
             raise Conflict(str(_l("That area exists already.")), fields={"name": "taken"})
         last = db.session.scalar(db.select(func.max(ThematicArea.position))) or 0
-        area = ThematicArea(slug=slug, name=name, position=last + 1)
+        area = ThematicArea(slug=slug, name=name, position=last + 1, translations={})
         db.session.add(area)
     area.name = name
+    if translations is not None:
+        content.set_translations(area, translations)
     area.active = active
     if position is not None:
         area.position = position

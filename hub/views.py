@@ -24,8 +24,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func
 
-from hub import access, countries, links, services
+from hub import access, content_forms, countries, links, services
 from hub import directory as name_search
+from hub.content import shown
 from hub.errors import HubError
 from hub.extensions import db, limiter, login_manager
 from hub.forms import (
@@ -443,7 +444,7 @@ def directory() -> str:
     form.country.choices = options([("", _l("Any country")),
                                     *countries.country_choices(_current_locale())])
     form.area.choices = options([("", _l("Any area")),
-                                 *((a.id, a.name) for a in services.thematic_areas())])
+                                 *((a.id, shown(a, "name")) for a in services.thematic_areas())])
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = directory_query(current_user, (form.q.data or "").strip(), form.country.data or "",
                             form.region.data or "", form.org_type.data or "",
@@ -484,7 +485,9 @@ def index() -> Any:
     if access.is_secretariat(current_user) and form.validate_on_submit():
         try:
             group = services.create_group(current_user, form.slug.data, form.name.data,
-                                          form.description.data or "")
+                                          form.description.data or "",
+                                          translations=content_forms.read(form),
+                                          source_lang=content_forms.source(form))
         except HubError as exc:
             _form_errors(form, exc)
         else:
@@ -647,7 +650,7 @@ def areas() -> Any:
         area = db.session.get(ThematicArea, area_id) if area_id else None
         try:
             services.save_area(current_user, form.name.data, area, form.position.data,
-                               form.active.data)
+                               form.active.data, translations=content_forms.read(form))
         except HubError as exc:
             _form_errors(form, exc)
         else:
