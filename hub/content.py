@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -163,12 +163,19 @@ def all_requested() -> bool:
     return has_request_context() and request.args.get("translations") == "all"
 
 
+def _caller_language() -> str | None:
+    """An API caller's own language (a token request has no signed-in session)."""
+    member = g.get("api_member") if has_request_context() else None
+    found = getattr(member, "language", None)
+    return found if found in LANGUAGES else None
+
+
 def payload(obj: Any, fields: Iterable[str] | None = None, all_versions: bool | None = None,
             lang: str | None = None) -> dict[str, Any]:
     """The API's view of translatable fields: each in the caller's language (else the
     original), `lang` saying which; with `all_versions` (default: `?translations=all`),
     `translations` too: every version, the original's language included."""
-    lang = lang or reader_language()
+    lang = lang or _caller_language() or reader_language()
     fields = list(fields or type(obj).__translatable__)
     if all_versions is None:
         all_versions = all_requested()

@@ -245,8 +245,12 @@ def approve(actor: Member, member: Member) -> Member:
     if member.status not in {MemberStatus.PENDING, MemberStatus.REJECTED,
                              MemberStatus.UNVERIFIED}:
         raise Conflict(str(_l("This application is not waiting for approval.")))
+    if member.status == MemberStatus.UNVERIFIED or (
+            member.email_verified_at is None and member.status == MemberStatus.PENDING):
+        # Nobody has shown the address works: approving would mail a stranger.
+        raise Conflict(str(_l("The applicant has not confirmed the email address yet.")))
     if member.email_verified_at is None:
-        member.email_verified_at = clock.now()  # the Secretariat vouches for the address
+        member.email_verified_at = clock.now()  # a rejected member's application again
     _activate(member, actor)
     db.session.commit()
     events.member_approved.send(current_app._get_current_object(),

@@ -562,8 +562,12 @@ def applications() -> str:
 @secretariat_required
 def approve(member_id: int) -> Any:
     member = db.get_or_404(Member, member_id)
-    services.approve(current_user, member)
-    flash(_("%(name)s is approved and has been told.", name=member.name), "success")
+    try:
+        services.approve(current_user, member)
+    except HubError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("%(name)s is approved and has been told.", name=member.name), "success")
     return redirect(safe_next(request.form.get("next"), url_for("secretariat.applications")))
 
 

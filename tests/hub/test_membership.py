@@ -357,3 +357,16 @@ def test_directory_search_ignores_accents_and_case_and_uses_the_index(
     db.session.commit()
     assert "Jeanne Dupré" in client.get("/members/?q=dupre").get_data(as_text=True)
     assert "Jeanne Dupré" not in client.get("/members/?q=dupont").get_data(as_text=True)
+
+
+def test_an_unconfirmed_application_cannot_be_approved(client, make_member, auth):
+    secretariat = make_member(role=Role.SECRETARIAT)
+    applicant = make_member("unconfirmed@example.org", name="Unconfirmed Applicant",
+                            status=MemberStatus.UNVERIFIED, email_verified_at=None)
+    auth.login(secretariat)
+    page = client.get("/secretariat/applications").get_data(as_text=True)
+    assert "Unconfirmed Applicant" in page
+    assert f"/secretariat/applications/{applicant.id}/approve" not in page
+    client.post(f"/secretariat/applications/{applicant.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(Member, applicant.id).status == MemberStatus.UNVERIFIED
