@@ -25,7 +25,8 @@ from hub.extensions import db, mail
 from hub.models import DevMail
 
 _CRLF = re.compile(r"[\r\n]")
-_SPACE = re.compile(r"\s+")
+# Line breaks (any kind) and ASCII spacing; a no-break space (French « ») is kept.
+_SPACE = re.compile("[\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]+")
 
 
 class HeaderInjection(ValueError):
@@ -83,21 +84,22 @@ def open_transport() -> Iterator[Transport]:
         yield _SMTP(conn)
 
 
-_parts: dict[str, tuple[Any, Any, float]] = {}
-
-
 def _text_parts(template: str) -> tuple[Any, Any]:
     """The text template's first source line (the subject) and the rest, compiled apart:
     a value with a line break in the subject stays in the subject, never cuts it."""
-    env = current_app.jinja_env
+    env = current_app.extensions.get("hub_text_env")
+    if env is None:  # plain text: never HTML-escaped (a file name says so; a string not)
+        env = current_app.extensions["hub_text_env"] = current_app.jinja_env.overlay(
+            autoescape=False)
+    parts = current_app.extensions.setdefault("hub_mail_parts", {})
     source, filename, uptodate = env.loader.get_source(env, f"email/{template}.txt")
-    kept = _parts.get(filename or template)
+    kept = parts.get(filename or template)
     if kept is not None and (uptodate is None or uptodate()):
-        return kept[0], kept[1]
+        return kept
     first, _, rest = source.partition("\n")
-    made = (env.from_string(first), env.from_string(rest), 0.0)
-    _parts[filename or template] = made
-    return made[0], made[1]
+    made = (env.from_string(first), env.from_string(rest))
+    parts[filename or template] = made
+    return made
 
 
 def render_mail(template: str, language: str, **context: Any) -> tuple[str, str, str]:
