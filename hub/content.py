@@ -84,6 +84,12 @@ def shown(obj: Any, field: str, lang: str | None = None) -> Localized:
     return Localized(original, source)
 
 
+def names_by_language(obj: Any, field: str) -> tuple[tuple[str, str], ...]:
+    """(language, text) for every language: what a message built once for many readers
+    (list mail, digests) carries, so each copy names things in its reader's language."""
+    return tuple((lang, str(shown(obj, field, lang))) for lang in LANGUAGES)
+
+
 def language_name(lang: str) -> str:
     return str(_NAMES.get(lang, lang))
 
