@@ -612,7 +612,7 @@ def summary(slug: str, round_id: int) -> Any:
             _form_error(form, exc)
         else:
             flash(_("The summary is posted in the round's thread."), "success")
-            return redirect(url_for("forums.post_link", post_id=post.id))
+            return redirect(url_for("forums.post_link", post_id=post.id, view="threaded"))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/summary.html", form=form, item=item,
                            decision=access.check_post(_me(), conference.board,

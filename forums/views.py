@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from markupsafe import escape
+from sqlalchemy import func
 
 from forums import cache, feeds, queries, search, services, sockets
 from forums.forms import (
@@ -112,11 +113,24 @@ def _post(post_id: int) -> Post:
     return services.get_post(_me(), post_id)
 
 
-def post_url(post: Post, size: int | None = None) -> str:
-    """The flat page that holds a post, with its anchor (no query needed)."""
+def post_url(post: Post, size: int | None = None, view: str = "flat") -> str:
+    """The page that holds a post, with its anchor: in the flat view (the default: a
+    stable page number), or in the threaded view (the topic's first page when the post
+    is on it, else the page that starts at the post)."""
     size = size or current_app.config["HUB_FORUM_PAGE_SIZE"]
+    if view == "threaded":
+        before = db.session.scalar(db.select(func.count()).select_from(Post).where(
+            Post.topic_id == post.topic_id, Post.thread_key < post.thread_key))
+        at = {} if (before or 0) < size else {"at": post.thread_key}
+        return url_for("forums.topic", topic_id=post.topic_id, **at) + f"#p{post.id}"
     return url_for("forums.topic", topic_id=post.topic_id, view="flat",
                    page=queries.page_of(post.position, size)) + f"#p{post.id}"
+
+
+def return_view() -> str:
+    """The view a member came from (reply, quote, edit forms carry it): threaded unless
+    they were reading the flat view."""
+    return "flat" if request.values.get("view") == "flat" else "threaded"
 
 
 # -- the board list ------------------------------------------------------------------------
@@ -374,10 +388,10 @@ def reply(topic_id: int) -> Any:
             if post.status == "held":
                 flash(_("Thank you. A moderator will look at your reply before it is "
                         "published."), "info")
-            return redirect(post_url(post))
+            return redirect(post_url(post, view=return_view()))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/reply.html", topic=item, board=item.board, parent=parent,
-                           form=form), status
+                           form=form, view=return_view()), status
 
 
 def _quote(post: Post) -> str:
@@ -470,7 +484,9 @@ def move(topic_id: int) -> Any:
 
 @bp.get("/posts/<int:post_id>")
 def post_link(post_id: int) -> Any:
-    return redirect(post_url(_post(post_id)))
+    """A post's permanent link: its flat page, or `?view=threaded` its threaded one."""
+    view = "threaded" if request.args.get("view") == "threaded" else "flat"
+    return redirect(post_url(_post(post_id), view=view))
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -501,10 +517,11 @@ def edit(post_id: int) -> Any:
                         "post shows the published text."), "info")
             else:
                 flash(_("Your changes are saved."), "success")
-            return redirect(safe_next(request.args.get("next"), post_url(post)))
+            return redirect(safe_next(request.args.get("next"),
+                                      post_url(post, view=return_view())))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
-                           form=form, waiting=waiting,
+                           form=form, waiting=waiting, view=return_view(),
                            held=services.edit_needs_approval(_me(), post, topic_.board)
                            ), status
 

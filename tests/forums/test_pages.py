@@ -36,10 +36,25 @@ def test_a_member_starts_a_topic_and_replies_in_the_browser(client, auth, cast):
     reply = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id,
                                                     Post.position == 2))
     assert reply.parent_id == first.id and reply.source == "web"
-    assert response.headers["Location"].endswith(f"page=1#p{reply.id}")
+    # Back to the threaded view (the default) the member was reading, on the reply.
+    assert response.headers["Location"].endswith(f"/forums/topics/{topic.id}#p{reply.id}")
     html = client.get(f"/forums/topics/{topic.id}").get_data(as_text=True)
     assert "<strong>works</strong>" in html and "Buffer zones." in html
     assert f'id="p{reply.id}"' in html and "depth-1" in html
+    # Its Reply, Quote and Edit links keep the flat view for a reader of the flat view.
+    flat = client.get(f"/forums/topics/{topic.id}?view=flat").get_data(as_text=True)
+    assert f"parent={first.id}&amp;view=flat" in flat and "quote=1&amp;view=flat" in flat
+    assert f"/forums/posts/{reply.id}/edit?view=flat" in flat
+    response = client.post(f"/forums/topics/{topic.id}/reply?view=flat",
+                           data={"body": "Isolation distances.", "parent_id": str(first.id)})
+    third = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id,
+                                                    Post.position == 3))
+    assert response.headers["Location"].endswith(f"view=flat&page=1#p{third.id}")
+    response = client.post(f"/forums/posts/{reply.id}/edit",
+                           data={"body": "Buffer zones, mostly."})
+    assert response.headers["Location"].endswith(f"/forums/topics/{topic.id}#p{reply.id}")
+    quote = client.get(f"/forums/topics/{topic.id}/reply?parent={first.id}&quote=1")
+    assert f"/forums/topics/{topic.id}/reply\"" in quote.get_data(as_text=True)
 
 
 def test_a_refused_post_keeps_the_text_and_says_why(client, auth, cast):
