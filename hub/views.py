@@ -52,7 +52,7 @@ from hub.forms import (
     options,
 )
 from hub.i18n import LANGUAGE_COOKIE
-from hub.markup import render_plain
+from hub.markup import linked_text, render_plain
 from hub.models import (
     ApiToken,
     AuditEntry,
@@ -668,9 +668,13 @@ def areas() -> Any:
 @secretariat_required
 def mailbox() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    found = db.paginate(db.select(DevMail).order_by(DevMail.id.desc()), page=page,
-                        per_page=PER_PAGE, error_out=False)
-    return render_template("hub/secretariat/mailbox.html", page=found,
+    to = (request.args.get("to") or "").strip()[:254]
+    query = db.select(DevMail).order_by(DevMail.id.desc())
+    if to:  # the Secretariat's local mailbox, never large: a scan is fine here
+        query = query.where(func.lower(DevMail.recipients).contains(to.lower(),
+                                                                    autoescape=True))
+    found = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("hub/secretariat/mailbox.html", page=found, to=to,
                            smtp=current_app.config.get("HUB_SMTP_HOST"))
 
 
@@ -684,7 +688,8 @@ def mail_message(mail_id: int) -> str:
     message = BytesParser(policy=policy.default).parsebytes(row.raw)
     part = message.get_body(preferencelist=("plain",))
     text = part.get_content() if part is not None else ""
-    return render_template("hub/secretariat/mail.html", row=row, message=message, text=text,
+    return render_template("hub/secretariat/mail.html", row=row, message=message,
+                           text=linked_text(text),
                            raw=row.raw.decode("utf-8", errors="replace"))
 
 

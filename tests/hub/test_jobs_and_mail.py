@@ -172,3 +172,19 @@ def test_no_mail_template_gives_a_header_with_a_line_break(app, client, run_jobs
         assert b"\n" not in row.raw.split(b"Subject:", 1)[1].split(b"\r\n", 1)[0]
         assert row.subject and "\n" not in row.subject and "\r" not in row.subject
         assert not row.subject.startswith(" "), row.recipients
+
+
+def test_the_dev_mailbox_links_its_addresses_and_filters_by_recipient(
+        client, run_jobs, make_member, auth):
+    secretariat = make_member(role=Role.SECRETARIAT)
+    ana, ben = make_member("ana@example.org"), make_member("ben@example.org")
+    send_mail(ana.email, "approved", member=ana, url="http://hub.test/login?next=%2F")
+    send_mail(ben.email, "approved", member=ben, url="http://hub.test/login")
+    db.session.commit()
+    run_jobs()
+    auth.login(secretariat)
+    box = client.get("/secretariat/mailbox?to=ANA@").get_data(as_text=True)
+    assert "ana@example.org" in box and "ben@example.org" not in box
+    kept = db.session.scalar(db.select(DevMail).where(DevMail.recipients == ana.email))
+    page = client.get(f"/secretariat/mailbox/{kept.id}").get_data(as_text=True)
+    assert '<a href="http://hub.test/login?next=%2F"' in page
