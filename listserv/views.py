@@ -63,6 +63,8 @@ def settings() -> Any:
             services.set_delivery(me, request.form["delivery"] == "on")
             flash(_("List mail is on again.") if request.form["delivery"] == "on"
                   else _("List mail is off."), "success")
+        elif any(key.startswith("mode-") for key in request.form):
+            _save_all_modes(me)
         else:
             board = db.session.scalar(db.select(Board).where(
                 Board.slug == request.form.get("board", "")))
@@ -80,6 +82,23 @@ def settings() -> Any:
     modes = {b.id: forums.subscription_mode(me, board=b) for b in boards}
     return render_template("listserv/settings.html", boards=boards, modes=modes,
                            labels=MODE_LABELS, addresses=addresses)
+
+
+def _save_all_modes(me: Any) -> None:
+    """The settings page's one Save: every board's mode (`mode-<slug>`), the changed
+    ones stored."""
+    failed = False
+    for board in forums.readable_boards(me, kind=None):
+        wanted = request.form.get(f"mode-{board.slug}")
+        if wanted is None or wanted == forums.subscription_mode(me, board=board):
+            continue
+        try:
+            forums.set_subscription(me, board, wanted)
+        except HubError as exc:
+            failed = True
+            flash(exc.message, "error")
+    if not failed:
+        flash(_("Your email settings are saved."), "success")
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
