@@ -397,7 +397,11 @@ def reply(topic_id: int) -> Any:
 def _quote(post: Post) -> str:
     name = post.author.name if post.author else _("A former member")
     quoted = "\n".join("> " + line if line else ">" for line in post.body.splitlines())
-    return _("%(name)s wrote:", name=name) + "\n" + quoted + "\n\n"
+    # The attribution links back to the quoted post (site-relative: list mail makes it
+    # absolute); brackets in a name would end the link text early.
+    said = _("%(name)s wrote:", name=name).replace("[", "(").replace("]", ")")
+    link = url_for("forums.post_link", post_id=post.id, view="threaded")
+    return f"[{said}]({link})\n{quoted}\n\n"
 
 
 @bp.get("/topics/<int:topic_id>/unread")

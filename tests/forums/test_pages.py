@@ -69,7 +69,14 @@ def test_quoting_prefills_the_reply_with_the_quoted_text(client, auth, cast):
     auth.login(cast.member)
     html = client.get(f"/forums/topics/{post.topic_id}/reply?parent={post.id}&quote=1"
                       ).get_data(as_text=True)
-    assert "Group Member wrote:\n&gt; Line one\n&gt; Line two" in html
+    link = f"/forums/posts/{post.id}?view=threaded"
+    assert f"[Group Member wrote:]({link})\n&gt; Line one\n&gt; Line two" in html
+    # Posted, the attribution is a link back to the quoted post.
+    client.post(f"/forums/topics/{post.topic_id}/reply",
+                data={"body": f"[Group Member wrote:]({link})\n> Line one\n\nAgreed.",
+                      "parent_id": str(post.id)})
+    page = client.get(f"/forums/topics/{post.topic_id}").get_data(as_text=True)
+    assert f'<a href="{link.replace("?view", "?view")}">Group Member wrote:</a>' in page
 
 
 def test_threaded_and_flat_views_order_posts_differently(client, cast):
