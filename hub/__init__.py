@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from hub import content, directory, i18n, personal, security
+    from hub import avatars, content, directory, i18n, personal, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     i18n.init_app(app)
     content.init_app(app)
+    avatars.init_app(app)
     directory.init_app(app)
     personal.init_app(app)
     security.init_app(app)
