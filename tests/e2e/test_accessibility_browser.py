@@ -44,7 +44,8 @@ def _network(make_member: Any) -> dict[str, Any]:
                                     "category": "Áreas temáticas"}})
     db.session.add(board)
     db.session.commit()
-    first = services.create_topic(secretariat, board, "Stacked events", "How do you **assess** them?")
+    first = services.create_topic(secretariat, board, "Stacked events",
+                                  "How do you **assess** them?")
     services.create_reply(lucia, first.topic, "> How do you assess them?\n\nCase by case.",
                           parent=first)
     return {"secretariat": secretariat, "lucia": lucia, "board": board,
