@@ -161,7 +161,13 @@ class GroupForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
 
 
+class SiteTextForm(FlaskForm):
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=20000)],
+                         description=_l("Leave empty to show the built-in text."))
+
+
 translatable(AreaForm, {"name": 200})
+translatable(SiteTextForm, {"body": 20000})
 translatable(GroupForm, {"name": 200, "description": 2000})
 
 

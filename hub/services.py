@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from hub import access, clock, content, countries, events, links
+from hub import access, clock, content, countries, events, links, markup
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
@@ -30,6 +30,7 @@ from hub.models import (
     Member,
     MemberStatus,
     Role,
+    SiteText,
     ThematicArea,
 )
 
@@ -639,3 +640,39 @@ def save_area(actor: Member, name: str, area: ThematicArea | None = None,
     audit(actor, "area.save", area, name)
     db.session.commit()
     return area
+
+
+# -- the network's own texts (rules, welcome) -------------------------------------------------
+
+SITE_TEXTS = ("rules", "welcome")
+
+
+def site_text(key: str) -> SiteText | None:
+    """The Secretariat's version of a network text; None: the built-in one is shown."""
+    return db.session.get(SiteText, key) if key in SITE_TEXTS else None
+
+
+def save_site_text(actor: Member, key: str, body: str,
+                   translations: dict[str, dict[str, str]] | None = None,
+                   source_lang: str | None = None) -> SiteText | None:
+    """Write a network text; an empty original goes back to the built-in text."""
+    if not actor.is_secretariat:
+        raise Forbidden(str(_l("Only the Secretariat can edit the network's texts.")))
+    if key not in SITE_TEXTS:
+        raise NotFound(str(_l("No such text.")))
+    row = db.session.get(SiteText, key)
+    body = (body or "").strip()
+    if not body:
+        if row is not None:
+            db.session.delete(row)
+        audit(actor, "text.reset", None, key)
+        db.session.commit()
+        return None
+    if row is None:
+        row = SiteText(key=key, translations={})
+        db.session.add(row)
+    row.body, row.body_html = body, markup.render(body)
+    content.set_translations(row, translations or {}, source_lang)
+    audit(actor, "text.save", None, key)
+    db.session.commit()
+    return row

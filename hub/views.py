@@ -48,6 +48,7 @@ from hub.forms import (
     ProfileForm,
     RejectForm,
     RoleForm,
+    SiteTextForm,
     TokenForm,
     options,
 )
@@ -137,7 +138,8 @@ login_manager.login_message_category = "info"
 
 @main.get("/")
 def home() -> str:
-    return render_template("hub/home.html", sections=current_app.extensions["hub_home"])
+    return render_template("hub/home.html", sections=current_app.extensions["hub_home"],
+                           welcome=services.site_text("welcome"))
 
 
 @main.get("/language/<code>")
@@ -154,7 +156,7 @@ def set_language(code: str) -> Any:
 
 @main.get("/rules")
 def rules() -> str:
-    return render_template("hub/rules.html")
+    return render_template("hub/rules.html", text=services.site_text("rules"))
 
 
 @main.get("/healthz")
@@ -662,6 +664,25 @@ def areas() -> Any:
             return redirect(url_for("secretariat.areas"))
     return render_template("hub/secretariat/areas.html", form=form,
                            areas=services.thematic_areas(include_inactive=True))
+
+
+@secretariat.route("/texts/<key>", methods=["GET", "POST"])
+@secretariat_required
+def site_text(key: str) -> Any:
+    """The network's rules and welcome text, with their translations side by side."""
+    if key not in services.SITE_TEXTS:
+        abort(404)
+    row = services.site_text(key)
+    form = SiteTextForm(obj=row if request.method == "GET" else None)
+    if request.method == "GET":
+        content_forms.fill(form, row)
+    if form.validate_on_submit():
+        services.save_site_text(current_user, key, form.body.data or "",
+                                translations=content_forms.read(form),
+                                source_lang=content_forms.source(form))
+        flash(_("The text is saved."), "success")
+        return redirect(url_for("secretariat.site_text", key=key))
+    return render_template("hub/secretariat/text.html", form=form, key=key, row=row)
 
 
 @secretariat.get("/mailbox")
