@@ -42,11 +42,21 @@ def translatable(form_cls: type, fields: Mapping[str, int]) -> type:
 
 
 def read(form: Any) -> dict[str, dict[str, str]]:
-    return {lang: {name: getattr(form, f"{name}_{lang}").data or ""
-                   for name in form.translatable_fields} for lang in LANGUAGES}
+    """The versions the form sent; an input that was not sent leaves its version alone
+    (an empty one that was sent removes it)."""
+    out: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        for name in form.translatable_fields:
+            field = getattr(form, f"{name}_{lang}")
+            if field.raw_data:
+                out.setdefault(lang, {})[name] = field.data or ""
+    return out
 
 
 def source(form: Any) -> str | None:
+    """The original's language the form sent (None: not sent, left as it is)."""
+    if not form.source_lang.raw_data:
+        return None
     return form.source_lang.data if form.source_lang.data in LANGUAGES else None
 
 

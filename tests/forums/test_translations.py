@@ -86,3 +86,16 @@ def test_a_text_falls_back_to_its_original_language(app):
     assert shown(area, "name", "en") == "Assessment"
     spanish = shown(area, "name", "es")
     assert spanish == "Évaluation" and spanish.lang == "fr" and spanish.fallback
+
+
+def test_a_form_without_translation_inputs_keeps_the_versions(client, auth, cast):
+    board = db.session.get(Board, cast.public.id)
+    set_translations(board, {"es": {"name": "Tablero abierto"}})
+    db.session.commit()
+    auth.login(cast.secretariat)
+    data = {k: v for k, v in FORM.items() if k[-3:] not in {"_es", "_fr", "_en"}
+            and k != "source_lang"}
+    assert client.post(f"/forums/manage/{cast.public.slug}", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Board, cast.public.id).translations["es"]["name"] == \
+        "Tablero abierto"
