@@ -18,7 +18,7 @@ from conferences import services
 from conferences.models import Conference, Registration, Round
 from forums import urls
 from forums.api import post_json
-from hub import access, api
+from hub import access, api, content
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.i18n import isotime
 from hub.models import Member
@@ -40,11 +40,16 @@ _CONFERENCE_SCHEMA = {
         "contact_name": {"type": "string"}, "contact_email": {"type": "string"},
         "thematic_area": {"type": "string", "nullable": True},
         "keywords": {"type": "string"}, "announce": {"type": "boolean"},
+        "source_lang": {"type": "string", "enum": ["en", "es", "fr"]},
+        "translations": {"type": "object",
+                         "description": "language -> {title, theme, description}"},
     },
 }
 _ROUND_SCHEMA = {"type": "object", "properties": {
     "title": {"type": "string"}, "question": {"type": "string"},
-    "opens_at": _TIME, "closes_at": _TIME}}
+    "opens_at": _TIME, "closes_at": _TIME,
+    "source_lang": {"type": "string", "enum": ["en", "es", "fr"]},
+    "translations": {"type": "object", "description": "language -> {title, question}"}}}
 
 
 # -- JSON shapes ------------------------------------------------------------------------------
@@ -55,10 +60,7 @@ def conference_json(conference: Conference, viewer: Any) -> dict[str, Any]:
     lead = conference.lead_moderator
     data: dict[str, Any] = {
         "slug": conference.slug,
-        "title": conference.title,
-        "theme": conference.theme,
-        "description": conference.description,
-        "description_html": conference.description_html,
+        **content.payload(conference, ("title", "theme", "description", "description_html")),
         "board": conference.board.slug,
         "status": state,
         "cancelled_at": isotime(conference.cancelled_at),
@@ -108,11 +110,16 @@ def _domain() -> str:
 
 
 def round_json(item: Round, viewer: Any, conference: Conference) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": item.id, "number": item.number, "title": item.title,
+    takes_part = services.can_take_part(viewer, conference)  # the question is theirs
+    texts = content.payload(item, ("title", "question", "question_html") if takes_part
+                            else ("title",))
+    if not takes_part:
+        texts.pop("translations", None)
+    data: dict[str, Any] = {"id": item.id, "number": item.number, **texts,
                             "opens_at": isotime(item.opens_at),
                             "closes_at": isotime(item.closes_at)}
-    if services.can_take_part(viewer, conference):  # the question is for participants
-        data.update(question=item.question, question_html=item.question_html,
+    if takes_part:
+        data.update(
                     topic_id=item.topic_id,
                     locked=bool(item.topic and item.topic.locked),
                     pinned=bool(item.topic and item.topic.pinned))
@@ -188,13 +195,25 @@ def _conference_data(data: dict[str, Any]) -> services.ConferenceData:
         moderators=moderators, lead_moderator=_text(data, "lead_moderator") or None,
         contact_name=_text(data, "contact_name"), contact_email=_text(data, "contact_email"),
         thematic_area=_text(data, "thematic_area"), keywords=_text(data, "keywords"),
-        announce=_bool(data, "announce"))
+        announce=_bool(data, "announce"),
+        translations=content.from_json(data, Conference) if "translations" in data else None,
+        source_lang=_source_lang(data))
+
+
+def _source_lang(data: dict[str, Any]) -> str | None:
+    value = data.get("source_lang")
+    if value is not None and value not in content.LANGUAGES:
+        raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
+    return value
 
 
 def _round_data(data: dict[str, Any]) -> services.RoundData:
     return services.RoundData(title=_text(data, "title"), question=_text(data, "question"),
                               opens_at=_time(data, "opens_at"),
-                              closes_at=_time(data, "closes_at"))
+                              closes_at=_time(data, "closes_at"),
+                              translations=content.from_json(data, Round)
+                              if "translations" in data else None,
+                              source_lang=_source_lang(data))
 
 
 def _conference(slug: str) -> Conference:

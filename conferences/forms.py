@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from hub import clock
+from hub.content_forms import translatable
 
 TIME_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -89,6 +90,10 @@ class RoundForm(FlaskForm):
                              description=_l("Markdown. It opens the round's discussion."))
     opens_at = _when(_l("The round opens"))
     closes_at = _when(_l("The round closes"))
+
+
+translatable(ConferenceForm, {"title": 300, "theme": 300, "description": 20000})
+translatable(RoundForm, {"title": 250, "question": 20000})
 
 
 class ApplyForm(FlaskForm):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forums.models import Board, Topic
 from hub import clock
+from hub.content import Translatable
 from hub.extensions import db
 from hub.models import Group, Member
 from hub.types import UTCDateTime
@@ -39,7 +40,9 @@ REGISTRATION_STATUSES = (PENDING, INVITED, APPROVED, DECLINED, WITHDRAWN, REMOVE
 SOURCES = ("application", "invitation", "group", "email", "added")
 
 
-class Conference(db.Model):
+class Conference(Translatable, db.Model):
+    __translatable__ = {"title": "text", "theme": "text", "description": "markdown"}
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -137,11 +140,12 @@ class Document(db.Model):
     __table_args__ = (Index("ix_conference_document_conference_id", "conference_id"),)
 
 
-class Round(db.Model):
+class Round(Translatable, db.Model):
     """One round of the agenda: its own dates and question, discussed in its own topic
     (created by the schedule when the round opens)."""
 
     __tablename__ = "conference_round"
+    __translatable__ = {"title": "text", "question": "markdown"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from conferences import services, times
 from conferences.models import Announcement, Conference, Round
 from forums import urls
-from hub import clock
+from hub import clock, content
 from hub.extensions import db
 from hub.mailer import send_mail
 from hub.models import GroupMembership, Member, MemberStatus
@@ -71,7 +71,8 @@ def _announce(conference: Conference, keys: list[str], fresh: bool, template: st
         return False
     for member in people:
         round_lines = [
-            {"number": r.number, "title": r.title, "question": r.question,
+            {"number": r.number, "title": content.shown(r, "title", member.language),
+             "question": content.shown(r, "question", member.language),
              "opens": times.for_member(r.opens_at, member),
              "closes": times.for_member(r.closes_at, member),
              "url": urls.absolute("forums.topic", topic_id=r.topic_id) if r.topic_id

@@ -109,7 +109,27 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
         registration_opens_at=now - timedelta(days=20), opens_at=now - timedelta(days=5),
         closes_at=now + timedelta(days=9), premoderated=True, moderators=[mod.email],
         contact_name="Amina Diallo", contact_email="secretariat@example.org",
-        thematic_area="risk-assessment", keywords="risk assessment, LMO, uncertainty"))
+        thematic_area="risk-assessment", keywords="risk assessment, LMO, uncertainty",
+        translations={
+            "es": {"title": "La evaluación del riesgo de los OVM en la práctica",
+                   "theme": "Qué funciona cuando las autoridades nacionales evalúan los "
+                            "organismos vivos modificados",
+                   "description": "Reguladores, investigadores y profesionales comparan cómo "
+                                  "realizan la **evaluación del riesgo** de los organismos "
+                                  "vivos modificados en el marco del Protocolo de Cartagena: "
+                                  "la formulación del problema, las pruebas necesarias y el "
+                                  "manejo de la incertidumbre.\n\nLa conferencia tiene dos "
+                                  "rondas; cada una empieza con una pregunta del moderador."},
+            "fr": {"title": "L'évaluation des risques des OVM en pratique",
+                   "theme": "Ce qui marche quand les autorités nationales évaluent les "
+                            "organismes vivants modifiés",
+                   "description": "Régulateurs, chercheurs et praticiens comparent leur "
+                                  "manière de conduire l'**évaluation des risques** des "
+                                  "organismes vivants modifiés au titre du Protocole de "
+                                  "Cartagena : la formulation du problème, les données "
+                                  "nécessaires et la prise en compte de l'incertitude.\n\n"
+                                  "La conférence se déroule en deux cycles ; chacun s'ouvre "
+                                  "sur une question du modérateur."}}))
     services.add_partner(sec, conference, "African Biosafety Network of Expertise",
                          "https://example.org/abne",
                          forums.Upload("abne.png", "image/png", _logo("ABNE", (11, 93, 59))))
@@ -119,11 +139,27 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
         title="Problem formulation",
         question=("How does your authority **formulate the problem** at the start of a risk "
                   "assessment? Which protection goals do you use, and who sets them?"),
-        opens_at=now - timedelta(days=5), closes_at=now + timedelta(days=2)))
+        opens_at=now - timedelta(days=5), closes_at=now + timedelta(days=2),
+        translations={
+            "es": {"title": "La formulación del problema",
+                   "question": "¿Cómo **formula el problema** su autoridad al comienzo de una "
+                               "evaluación del riesgo? ¿Qué objetivos de protección utiliza "
+                               "y quién los fija?"},
+            "fr": {"title": "La formulation du problème",
+                   "question": "Comment votre autorité **formule-t-elle le problème** au début "
+                               "d'une évaluation des risques ? Quels objectifs de protection "
+                               "retenez-vous, et qui les fixe ?"}}))
     services.add_round(mod, conference, services.RoundData(
         title="Dealing with uncertainty",
         question="When the evidence is incomplete, how do you decide? Share an example.",
-        opens_at=now + timedelta(days=2), closes_at=now + timedelta(days=9)))
+        opens_at=now + timedelta(days=2), closes_at=now + timedelta(days=9),
+        translations={
+            "es": {"title": "El manejo de la incertidumbre",
+                   "question": "Cuando las pruebas son incompletas, ¿cómo decide? Comparta "
+                               "un ejemplo."},
+            "fr": {"title": "Faire face à l'incertitude",
+                   "question": "Quand les données sont incomplètes, comment décidez-vous ? "
+                               "Donnez un exemple."}}))
     for key in ("wanjiru", "raj", "lucia", "mei", "kofi"):
         _join(conference, people[key])
     db.session.add(Registration(conference_id=conference.id, member_id=people["olena"].id,
@@ -157,7 +193,22 @@ def _upcoming(sec: Member, mod: Member, people: dict[str, Member], now: datetime
         registration_closes_at=now + timedelta(days=12),
         opens_at=now + timedelta(days=14), closes_at=now + timedelta(days=28),
         premoderated=False, moderators=[mod.email], contact_name="Amina Diallo",
-        contact_email="secretariat@example.org", thematic_area="public-awareness"))
+        contact_email="secretariat@example.org", thematic_area="public-awareness",
+        translations={
+            "es": {"title": "Concienciación y participación del público",
+                   "theme": "Llegar al público en las decisiones sobre seguridad de la "
+                            "biotecnología (artículo 23)",
+                   "description": "¿Cómo informan y consultan los países al público sobre las "
+                                  "decisiones relativas a los organismos vivos modificados? "
+                                  "Comparta su experiencia con campañas, consultas y "
+                                  "programas escolares."},
+            "fr": {"title": "Sensibilisation et participation du public",
+                   "theme": "Toucher le public sur les décisions de biosécurité "
+                            "(article 23)",
+                   "description": "Comment les pays informent-ils et consultent-ils le public "
+                                  "sur les décisions concernant les organismes vivants "
+                                  "modifiés ? Partagez votre expérience des campagnes, "
+                                  "consultations et programmes scolaires."}}))
     services.add_round(mod, conference, services.RoundData(
         title="Informing the public", question="What has worked to inform the public?",
         opens_at=now + timedelta(days=14), closes_at=now + timedelta(days=21)))

@@ -40,7 +40,7 @@ from conferences.models import (
 from forums import services as forums
 from forums import urls
 from forums.models import Board, Post, Subscription, Topic
-from hub import access, clock, countries, links, markup
+from hub import access, clock, content, countries, links, markup
 from hub import services as hub_services
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
@@ -243,6 +243,9 @@ class ConferenceData:
     thematic_area: str | None = None  # slug; "" clears
     keywords: str | None = None
     announce: bool | None = None  # True: announced now; False: back to draft
+    # {"es": {"title": ..., "theme": ..., "description": ...}}; None leaves them
+    translations: dict[str, dict[str, str]] | None = None
+    source_lang: str | None = None
 
 
 def _required_text(value: str | None, name: str, limit: int, missing: Any) -> str:
@@ -323,6 +326,13 @@ def _apply(conference: Conference, board: Board, data: ConferenceData) -> None:
     if data.description is not None:
         conference.description = data.description.strip()
         conference.description_html = markup.render(conference.description)
+    if data.translations is not None or data.source_lang is not None:
+        content.set_translations(conference, data.translations or {}, data.source_lang)
+        # The discussion board carries the title and theme: the same versions.
+        content.set_translations(board, {
+            lang: {"name": v.get("title", ""), "description": v.get("theme", "")}
+            for lang, v in ((lang, (conference.translations or {}).get(lang, {}))
+                            for lang in content.LANGUAGES)}, conference.source_lang)
     for name in ("registration_opens_at", "opens_at", "closes_at", "registration_closes_at"):
         value = getattr(data, name)
         if value is not None:
@@ -991,6 +1001,8 @@ class RoundData:
     question: str | None = None
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    translations: dict[str, dict[str, str]] | None = None  # {"es": {"title", "question"}}
+    source_lang: str | None = None
 
 
 def _renumber(conference: Conference) -> None:
@@ -1011,6 +1023,8 @@ def _apply_round(conference: Conference, item: Round, data: RoundData) -> None:
             raise Invalid(str(_l("A round needs a question.")), fields={"question": "required"})
         item.question = question
         item.question_html = markup.render(question)
+    if data.translations is not None or data.source_lang is not None:
+        content.set_translations(item, data.translations or {}, data.source_lang)
     for name in ("opens_at", "closes_at"):
         value = getattr(data, name)
         if value is not None:

@@ -59,7 +59,7 @@ from conferences.models import (
 )
 from forums import queries
 from forums import services as forums
-from hub import access, markup
+from hub import access, content, content_forms, markup
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db
@@ -149,7 +149,8 @@ def index() -> str:
 
 def _fill_form(form: ConferenceForm) -> None:
     form.thematic_area.choices = options(
-        [("", _l("None")), *((a.slug, a.name) for a in hub_services.thematic_areas())])
+        [("", _l("None")), *((a.slug, content.shown(a, "name"))
+                             for a in hub_services.thematic_areas())])
 
 
 def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
@@ -164,6 +165,7 @@ def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
         premoderated=bool(form.premoderated.data), auto_approve=bool(form.auto_approve.data),
         contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
         thematic_area=form.thematic_area.data or "", keywords=form.keywords.data or "",
+        translations=content_forms.read(form), source_lang=content_forms.source(form),
     )
     if creating:
         data.slug = form.slug.data
@@ -212,6 +214,7 @@ def edit(slug: str) -> Any:
         form.lead_moderator.data = (conference.lead_moderator.email
                                     if conference.lead_moderator else "")
         form.announce.data = conference.announced_at is not None
+        content_forms.fill(form, conference)
     form.slug.data = conference.slug
     if form.validate_on_submit():
         try:
@@ -526,7 +529,9 @@ def discussion(slug: str) -> str:
 def _round_data(form: RoundForm) -> services.RoundData:
     return services.RoundData(title=form.title.data, question=form.question.data,
                               opens_at=to_utc(form.opens_at.data),
-                              closes_at=to_utc(form.closes_at.data))
+                              closes_at=to_utc(form.closes_at.data),
+                              translations=content_forms.read(form),
+                              source_lang=content_forms.source(form))
 
 
 @bp.route("/<slug>/rounds/new", methods=["GET", "POST"])
@@ -557,6 +562,7 @@ def edit_round(slug: str, round_id: int) -> Any:
     if request.method == "GET":
         form.opens_at.data, form.closes_at.data = to_local(item.opens_at), to_local(
             item.closes_at)
+        content_forms.fill(form, item)
     if form.validate_on_submit():
         try:
             services.update_round(_me(), item, _round_data(form))
@@ -606,7 +612,7 @@ def summary(slug: str, round_id: int) -> Any:
             _form_error(form, exc)
         else:
             flash(_("The summary is posted in the round's thread."), "success")
-            return redirect(url_for("forums.post_link", post_id=post.id))
+            return redirect(url_for("forums.post_link", post_id=post.id, view="threaded"))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/summary.html", form=form, item=item,
                            decision=access.check_post(_me(), conference.board,

@@ -15,7 +15,7 @@ from flask import Flask, Response, jsonify, request
 from forums import queries, search, services, urls
 from forums.models import Attachment, Board, Post, PostEdit, Topic
 from forums.views import post_limit, poster_key, serve_attachment
-from hub import access, api
+from hub import access, api, content
 from hub.errors import Invalid, NotFound
 from hub.extensions import db, limiter
 from hub.i18n import isotime
@@ -48,15 +48,13 @@ _FILES = {"type": "array", "items": {
 def board_json(board: Board) -> dict[str, Any]:
     return {
         "slug": board.slug,
-        "name": board.name,
-        "description": board.description,
+        **content.payload(board),
         "visibility": board.visibility,
         "group": board.group.slug if board.group else None,
         "premoderated": board.premoderated,
         "posting": board.posting,
         "moderator_group": board.moderator_group.slug if board.moderator_group else None,
         "thematic_area": board.thematic_area.slug if board.thematic_area else None,
-        "category": board.category,
         "position": board.position,
         "locked": board.locked,
         "kind": board.kind,
@@ -185,7 +183,16 @@ def _board_data(data: dict[str, Any]) -> services.BoardData:
         visibility=text("visibility"), group=text("group"), posting=text("posting"),
         moderator_group=text("moderator_group"), premoderated=data.get("premoderated"),
         locked=data.get("locked"), thematic_area=text("thematic_area"),
-        category=text("category"), position=position)
+        category=text("category"), position=position,
+        translations=content.from_json(data, Board) if "translations" in data else None,
+        source_lang=_source_lang(data))
+
+
+def _source_lang(data: dict[str, Any]) -> str | None:
+    value = data.get("source_lang")
+    if value is not None and value not in content.LANGUAGES:
+        raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
+    return value
 
 
 def _post(post_id: int) -> Post:

@@ -16,6 +16,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from hub.content import shown
+from hub.content_forms import translatable
+
 VISIBILITY_LABELS = {
     "public": _l("Public: anyone reads, members post"),
     "members": _l("Members: only signed-in members read and post"),
@@ -93,7 +96,11 @@ class BoardForm(FlaskForm):
     locked = BooleanField(_l("Locked: nobody but moderators can post"))
 
     def fill_choices(self, areas: list, groups: list) -> None:
-        self.thematic_area.choices = [("", _l("None"))] + [(a.slug, a.name) for a in areas]
-        self.group.choices = [("", _l("None"))] + [(g.slug, g.name) for g in groups]
+        self.thematic_area.choices = [("", _l("None"))] + [(a.slug, shown(a, "name"))
+                                                           for a in areas]
+        self.group.choices = [("", _l("None"))] + [(g.slug, shown(g, "name")) for g in groups]
         self.moderator_group.choices = [("", _l("The network's moderators"))] + [
-            (g.slug, g.name) for g in groups]
+            (g.slug, shown(g, "name")) for g in groups]
+
+
+translatable(BoardForm, {"name": 200, "description": 2000, "category": 100})

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub import clock
+from hub.content import Translatable
 from hub.extensions import db
 from hub.models import Group, Member, ThematicArea
 from hub.types import UTCDateTime
@@ -37,9 +38,11 @@ MODES = ("each", "daily", "weekly", "none")
 POSITION_DIGITS = 8  # thread keys pad positions so that text order is thread order
 
 
-class Board(db.Model):
+class Board(Translatable, db.Model):
     """A place to discuss. The access fields are exactly those `hub.access` reads; a
     conference's discussion is a Board with kind "conference"."""
+
+    __translatable__ = {"name": "text", "description": "text", "category": "text"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from forums import services
 from forums.models import Board, Post
-from hub import clock
+from hub import clock, seed_translations
 from hub.extensions import db
 from hub.models import Group, Member, ThematicArea
 
@@ -370,7 +370,9 @@ def seed_forums(members: list[Member]) -> None:
                           position=position, visibility=extra.get("visibility", "public"),
                           posting=extra.get("posting", "all"),
                           premoderated=extra.get("premoderated", False),
-                          thematic_area_id=areas[area].id if area in areas else None)
+                          thematic_area_id=areas[area].id if area in areas else None,
+                          translations={})
+            seed_translations.translate_board(board)
             db.session.add(board)
         boards[slug] = board
     liaison = db.session.scalar(db.select(Group).where(Group.slug == "liaison"))
@@ -378,7 +380,9 @@ def seed_forums(members: list[Member]) -> None:
     board = db.session.scalar(db.select(Board).where(Board.slug == slug))
     if board is None and liaison is not None:
         board = Board(slug=slug, name=name, description=description, category="Groups",
-                      position=100, visibility="group", group_id=liaison.id, posting="all")
+                      position=100, visibility="group", group_id=liaison.id, posting="all",
+                      translations={})
+        seed_translations.translate_board(board)
         db.session.add(board)
     boards[slug] = board
     db.session.commit()

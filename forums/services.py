@@ -46,7 +46,7 @@ from forums.models import (
     Topic,
     TopicRead,
 )
-from hub import access, clock, events, markup
+from hub import access, clock, content, events, markup
 from hub.errors import (
     Conflict,
     Forbidden,
@@ -234,6 +234,9 @@ class BoardData:
     category: str | None = None
     position: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # {"es": {"name": ..., "description": ..., "category": ...}}; None leaves them
+    translations: dict[str, dict[str, str]] | None = None
+    source_lang: str | None = None
 
 
 def _group_id(slug: str, name: str) -> int | None:
@@ -275,10 +278,28 @@ def _apply_board(board: Board, data: BoardData) -> None:
         board.category = data.category.strip()[:100]
     if data.position is not None:
         board.position = data.position
+    if data.translations is not None or data.source_lang is not None:
+        content.set_translations(board, data.translations or {}, data.source_lang)
+        _share_category_translations(board)
     if board.visibility == "group" and board.group_id is None:
         raise Invalid(str(_l("A group board needs a group.")), fields={"group": "required"})
     if board.visibility != "group":
         board.group_id = None
+
+
+def _share_category_translations(board: Board) -> None:
+    """A category is a name boards share: its translations, set on one board, are given
+    to every board of that category, so the index groups them under one heading."""
+    if not board.category:
+        return
+    wanted = {lang: v["category"] for lang, v in (board.translations or {}).items()
+              if v.get("category")}
+    query = db.select(Board).where(Board.category == board.category)
+    if board.id is not None:
+        query = query.where(Board.id != board.id)
+    for other in db.session.scalars(query):
+        content.set_translations(other, {lang: {"category": wanted.get(lang, "")}
+                                         for lang in content.LANGUAGES})
 
 
 def create_board(actor: Member, data: BoardData, *, kind: str = "forum") -> Board:

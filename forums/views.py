@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from markupsafe import escape
+from sqlalchemy import func
 
 from forums import cache, feeds, queries, search, services, sockets
 from forums.forms import (
@@ -46,7 +47,7 @@ from forums.forms import (
 )
 from forums.mentions import handle
 from forums.models import Attachment, Board, Post, Topic
-from hub import access, api, inputs, markup, personal
+from hub import access, api, content, content_forms, inputs, markup, personal
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
@@ -114,11 +115,24 @@ def _post(post_id: int) -> Post:
     return services.get_post(_me(), post_id)
 
 
-def post_url(post: Post, size: int | None = None) -> str:
-    """The flat page that holds a post, with its anchor (no query needed)."""
+def post_url(post: Post, size: int | None = None, view: str = "flat") -> str:
+    """The page that holds a post, with its anchor: in the flat view (the default: a
+    stable page number), or in the threaded view (the topic's first page when the post
+    is on it, else the page that starts at the post)."""
     size = size or current_app.config["HUB_FORUM_PAGE_SIZE"]
+    if view == "threaded":
+        before = db.session.scalar(db.select(func.count()).select_from(Post).where(
+            Post.topic_id == post.topic_id, Post.thread_key < post.thread_key))
+        at = {} if (before or 0) < size else {"at": post.thread_key}
+        return fast_url("forums.topic", topic_id=post.topic_id, **at) + f"#p{post.id}"
     return fast_url("forums.topic", topic_id=post.topic_id, view="flat",
-                    page=queries.page_of(post.position, size)) + f"#p{post.id}"
+                   page=queries.page_of(post.position, size)) + f"#p{post.id}"
+
+
+def return_view() -> str:
+    """The view a member came from (reply, quote, edit forms carry it): threaded unless
+    they were reading the flat view."""
+    return "flat" if request.values.get("view") == "flat" else "threaded"
 
 
 # -- the board list ------------------------------------------------------------------------
@@ -133,7 +147,8 @@ def index() -> Any:
     overview = queries.index_overview(me, boards)
     categories: dict[str, list[Board]] = {}
     for board in sorted(boards, key=lambda b: (b.position, b.name)):
-        categories.setdefault(board.category or _("Other boards"), []).append(board)
+        heading = content.shown(board, "category") or _("Other boards")
+        categories.setdefault(heading, []).append(board)
     # Categories come in the order of their first board: the Secretariat orders both.
     html = render_template("forums/index.html", categories=categories, overview=overview)
     if key is not None:
@@ -381,16 +396,20 @@ def reply(topic_id: int) -> Any:
             if post.status == "held":
                 flash(_("Thank you. A moderator will look at your reply before it is "
                         "published."), "info")
-            return redirect(post_url(post))
+            return redirect(post_url(post, view=return_view()))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/reply.html", topic=item, board=item.board, parent=parent,
-                           form=form), status
+                           form=form, view=return_view()), status
 
 
 def _quote(post: Post) -> str:
     name = post.author.name if post.author else _("A former member")
     quoted = "\n".join("> " + line if line else ">" for line in post.body.splitlines())
-    return _("%(name)s wrote:", name=name) + "\n" + quoted + "\n\n"
+    # The attribution links back to the quoted post (site-relative: list mail makes it
+    # absolute); brackets in a name would end the link text early.
+    said = _("%(name)s wrote:", name=name).replace("[", "(").replace("]", ")")
+    link = url_for("forums.post_link", post_id=post.id, view="threaded")
+    return f"[{said}]({link})\n{quoted}\n\n"
 
 
 @bp.get("/topics/<int:topic_id>/unread")
@@ -477,7 +496,9 @@ def move(topic_id: int) -> Any:
 
 @bp.get("/posts/<int:post_id>")
 def post_link(post_id: int) -> Any:
-    return redirect(post_url(_post(post_id)))
+    """A post's permanent link: its flat page, or `?view=threaded` its threaded one."""
+    view = "threaded" if request.args.get("view") == "threaded" else "flat"
+    return redirect(post_url(_post(post_id), view=view))
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -508,10 +529,11 @@ def edit(post_id: int) -> Any:
                         "post shows the published text."), "info")
             else:
                 flash(_("Your changes are saved."), "success")
-            return redirect(safe_next(request.args.get("next"), post_url(post)))
+            return redirect(safe_next(request.args.get("next"),
+                                      post_url(post, view=return_view())))
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
-                           form=form, waiting=waiting,
+                           form=form, waiting=waiting, view=return_view(),
                            held=services.edit_needs_approval(_me(), post, topic_.board)
                            ), status
 
@@ -668,7 +690,8 @@ def _board_data(form: BoardForm, include_slug: bool) -> services.BoardData:
         moderator_group=form.moderator_group.data or "",
         premoderated=bool(form.premoderated.data), locked=bool(form.locked.data),
         thematic_area=form.thematic_area.data or "", category=form.category.data or "",
-        position=form.position.data,
+        position=form.position.data, translations=content_forms.read(form),
+        source_lang=content_forms.source(form),
     )
 
 
@@ -680,6 +703,7 @@ def _board_form(board: Board | None = None) -> BoardForm:
         form.group.data = board.group.slug if board.group else ""
         form.moderator_group.data = board.moderator_group.slug if board.moderator_group else ""
         form.thematic_area.data = board.thematic_area.slug if board.thematic_area else ""
+        content_forms.fill(form, board)
     return form
 
 

@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from hub import i18n, idempotency, inputs, personal, security
+    from hub import avatars, content, directory, i18n, idempotency, inputs, personal, security
 
     inputs.init_app(app)
     idempotency.init_app(app)
@@ -72,6 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         engineio_logger=False,
     )
     i18n.init_app(app)
+    content.init_app(app)
+    avatars.init_app(app)
+    directory.init_app(app)
     personal.init_app(app)
     security.init_app(app)
 

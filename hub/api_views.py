@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 
-from hub import access, api, services
+from hub import access, api, content, services
 from hub.errors import Invalid, NotFound
 from hub.extensions import db
 from hub.i18n import isotime
@@ -120,8 +120,7 @@ def reject(member_id: int) -> Any:
 
 
 def group_json(group: Group, with_members: bool = False) -> dict:
-    data: dict[str, Any] = {"slug": group.slug, "name": group.name,
-                            "description": group.description, "kind": group.kind}
+    data: dict[str, Any] = {"slug": group.slug, **content.payload(group), "kind": group.kind}
     if with_members:
         data["members"] = [
             {"id": link.member.id, "name": link.member.name, "manager": link.is_manager}
@@ -141,14 +140,19 @@ def groups() -> Any:
 @bp.post("/groups")
 @api.schema({"type": "object", "required": ["slug", "name"],
              "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
-                            "description": {"type": "string"}}})
+                            "description": {"type": "string"},
+                            "source_lang": {"type": "string", "enum": ["en", "es", "fr"]},
+                            "translations": {"type": "object"}}})
 @api.api_view
 def create_group() -> Any:
     """Create a group (Secretariat)."""
     actor = api.require_secretariat()
     data = api.body()
     group = services.create_group(actor, api.field(data, "slug"), api.field(data, "name"),
-                                  api.field(data, "description", required=False, default=""))
+                                  api.field(data, "description", required=False, default=""),
+                                  translations=content.from_json(data, Group),
+                                  source_lang=data.get("source_lang")
+                                  if data.get("source_lang") in content.LANGUAGES else None)
     return jsonify(group_json(group, True)), 201
 
 
@@ -202,7 +206,8 @@ def remove_group_member(slug: str, member_id: int) -> Any:
 @api.api_view
 def areas() -> Any:
     """The thematic areas of the capacity-building Action Plan."""
-    return api.page([{"slug": a.slug, "name": a.name} for a in services.thematic_areas()], None)
+    return api.page([{"slug": a.slug, **content.payload(a)}
+                     for a in services.thematic_areas()], None)
 
 
 @bp.get("/openapi.json")

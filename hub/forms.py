@@ -24,6 +24,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from hub import countries
+from hub.content import shown
+from hub.content_forms import translatable
 from hub.i18n import LANGUAGE_NAMES, timezones
 
 ORG_TYPE_LABELS = {
@@ -75,7 +77,7 @@ class ProfileFields(FlaskForm):
     def fill_choices(self, areas: list) -> None:
         self.country.choices = _country_choices()
         self.timezone.choices = options((z, z.replace("_", " ")) for z in timezones())
-        self.expertise.choices = options((a.id, a.name) for a in areas)
+        self.expertise.choices = options((a.id, shown(a, "name")) for a in areas)
 
 
 class ApplyForm(ProfileFields):
@@ -157,6 +159,16 @@ class GroupForm(FlaskForm):
     slug = StringField(_l("Short name (slug)"), validators=[DataRequired(), Length(max=63)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+
+
+class SiteTextForm(FlaskForm):
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=20000)],
+                         description=_l("Leave empty to show the built-in text."))
+
+
+translatable(AreaForm, {"name": 200})
+translatable(SiteTextForm, {"body": 20000})
+translatable(GroupForm, {"name": 200, "description": 2000})
 
 
 class GroupAddForm(FlaskForm):

@@ -32,6 +32,8 @@ from hub.extensions import db
 from hub.models import DevMail
 
 _CRLF = re.compile(r"[\r\n]")
+# Line breaks (any kind) and ASCII spacing; a no-break space (French « ») is kept.
+_SPACE = re.compile("[\t\n\v\f\r \x1c-\x1f\x85\u2028\u2029]+")
 
 
 class HeaderInjection(ValueError):
@@ -45,18 +47,25 @@ def safe_header(value: str) -> str:
     return value
 
 
+def header_text(value: str) -> str:
+    """A header written by a template (a subject): every run of white space, line breaks
+    included, becomes one space, so no header starts with or holds a line break. The
+    email package folds long values itself, by the rules."""
+    return _SPACE.sub(" ", value or "").strip()
+
+
 class Transport(Protocol):
     def send_bytes(self, envelope_from: str, recipients: list[str], data: bytes) -> None: ...
 
 
 class _DevMailbox:
     def send_bytes(self, envelope_from: str, recipients: list[str], data: bytes) -> None:
-        subject = ""
-        match = re.search(rb"^Subject: (.*)$", data, re.M)
-        if match:
-            from email.header import decode_header, make_header
+        from email import policy
+        from email.parser import BytesParser
 
-            subject = str(make_header(decode_header(match.group(1).decode("ascii", "replace"))))
+        # The parser unfolds a folded Subject (a long one spans several lines).
+        parsed = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        subject = header_text(str(parsed["subject"] or ""))
         db.session.add(
             DevMail(sender=envelope_from, recipients=", ".join(recipients), subject=subject,
                     raw=data)
@@ -114,14 +123,35 @@ def connect_smtp() -> smtplib.SMTP:
     return smtp
 
 
+def _text_parts(template: str) -> tuple[Any, Any]:
+    """The text template's first source line (the subject) and the rest, compiled apart:
+    a value with a line break in the subject stays in the subject, never cuts it."""
+    env = current_app.extensions.get("hub_text_env")
+    if env is None:  # plain text: never HTML-escaped (a file name says so; a string not)
+        env = current_app.extensions["hub_text_env"] = current_app.jinja_env.overlay(
+            autoescape=False)
+    parts = current_app.extensions.setdefault("hub_mail_parts", {})
+    source, filename, uptodate = env.loader.get_source(env, f"email/{template}.txt")
+    kept = parts.get(filename or template)
+    if kept is not None and (uptodate is None or uptodate()):
+        return kept
+    first, _, rest = source.partition("\n")
+    made = (env.from_string(first), env.from_string(rest))
+    parts[filename or template] = made
+    return made
+
+
 def render_mail(template: str, language: str, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) from templates/email/<template>.{txt,html}; the subject is the
-    text template's first line."""
+    text template's first line, rendered as one header line (`header_text`)."""
+    subject_part, body_part = _text_parts(template)
     with force_locale(language or "en"):
-        text = render_template(f"email/{template}.txt", **context)
+        values = dict(context)
+        current_app.update_template_context(values)
+        subject = subject_part.render(values)
+        body = body_part.render(values)
         html = render_template(f"email/{template}.html", **context)
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.strip() + "\n", html
+    return header_text(subject), body.strip() + "\n", html
 
 
 def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
@@ -137,7 +167,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
         {
             **extra,
             "to": safe_header(to),
-            "name": safe_header(name),
+            "name": header_text(name),
             "subject": safe_header(subject),
             "text": text,
             "html": html,
@@ -149,7 +179,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
 def build_message(payload: dict[str, Any]) -> EmailMessage:
     """The stdlib builder encodes non-ASCII names and subjects correctly (RFC 2047)."""
     msg = EmailMessage()
-    msg["Subject"] = payload["subject"]
+    msg["Subject"] = header_text(payload["subject"])
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = Address(display_name=payload.get("name") or "", addr_spec=payload["to"])
     msg["Date"] = formatdate(localtime=False)

@@ -89,6 +89,24 @@ def render_plain(text: str) -> Markup:
     return Markup(_cleaner.clean("".join(f"<p>{p}</p>" for p in paragraphs)))
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linked_text(text: str) -> Markup:
+    """Preformatted plain text (a mail in the dev mailbox) escaped, every http(s)
+    address a link (any host: the hub's own is often 127.0.0.1); line breaks stay."""
+    text = text or ""
+    out: list[Markup] = []
+    last = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)»")
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<a href="{0}" rel="{1}">{0}</a>').format(url, _REL))
+        last = match.start() + len(url)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
 def stored(html: str | None) -> Markup:
     """Mark HTML produced by `render` (and stored) as safe for templates."""
     return Markup(html or "")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub import clock
+from hub.content import Translatable
 from hub.extensions import db
 from hub.types import UTCDateTime
 
@@ -51,8 +52,10 @@ member_expertise = Table(
 )
 
 
-class ThematicArea(db.Model):
+class ThematicArea(Translatable, db.Model):
     """An area of the capacity-building Action Plan; the Secretariat edits the list."""
+
+    __translatable__ = {"name": "text"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -120,9 +123,11 @@ class Member(UserMixin, db.Model):
         return [self.role]
 
 
-class Group(db.Model):
+class Group(Translatable, db.Model):
     """A named group with closed membership (the liaison group, a conference's
     participants); managers add and remove members."""
+
+    __translatable__ = {"name": "text", "description": "text"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -225,3 +230,16 @@ class AuditEntry(db.Model):
     actor: Mapped[Member | None] = relationship()
 
     __table_args__ = (Index("ix_audit_entry_created_at", "created_at"),)
+
+
+class SiteText(Translatable, db.Model):
+    """A text the Secretariat writes for the whole network (the rules, the welcome on
+    the home page), in Markdown, with its translations. No row: the built-in text."""
+
+    __translatable__ = {"body": "markdown"}
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now,
+                                                 onupdate=clock.now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from hub import clock, countries
+from hub import clock, countries, seed_translations
 from hub.extensions import db
 from hub.models import Group, GroupMembership, Member, MemberStatus, Role, ThematicArea
 
@@ -59,7 +59,9 @@ def ensure_reference_data() -> None:
     """Thematic areas and the liaison group: present in every hub, demo or not."""
     if db.session.scalar(db.select(db.func.count()).select_from(ThematicArea)) == 0:
         for position, (slug, name) in enumerate(ACTION_PLAN_AREAS, start=1):
-            db.session.add(ThematicArea(slug=slug, name=name, position=position))
+            area = ThematicArea(slug=slug, name=name, position=position, translations={})
+            seed_translations.translate_area(area)
+            db.session.add(area)
     if db.session.scalar(db.select(Group).where(Group.slug == "liaison")) is None:
         db.session.add(Group(slug="liaison", name="Liaison Group",
                              description="The liaison group on capacity-building for "

@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from hub import access, clock, countries, events, links
+from hub import access, clock, content, countries, events, links, markup
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
@@ -30,6 +30,7 @@ from hub.models import (
     Member,
     MemberStatus,
     Role,
+    SiteText,
     ThematicArea,
 )
 
@@ -245,8 +246,12 @@ def approve(actor: Member, member: Member) -> Member:
     if member.status not in {MemberStatus.PENDING, MemberStatus.REJECTED,
                              MemberStatus.UNVERIFIED}:
         raise Conflict(str(_l("This application is not waiting for approval.")))
+    if member.status == MemberStatus.UNVERIFIED or (
+            member.email_verified_at is None and member.status == MemberStatus.PENDING):
+        # Nobody has shown the address works: approving would mail a stranger.
+        raise Conflict(str(_l("The applicant has not confirmed the email address yet.")))
     if member.email_verified_at is None:
-        member.email_verified_at = clock.now()  # the Secretariat vouches for the address
+        member.email_verified_at = clock.now()  # a rejected member's application again
     _activate(member, actor)
     db.session.commit()
     events.member_approved.send(current_app._get_current_object(),
@@ -504,7 +509,8 @@ def update_profile(member: Member, data: ProfileData, commit: bool = True) -> Me
 # -- groups --------------------------------------------------------------------------------
 
 def create_group(actor: Member, slug: str, name: str, description: str = "",
-                 kind: str = "group") -> Group:
+                 kind: str = "group", translations: dict | None = None,
+                 source_lang: str | None = None) -> Group:
     if not actor.is_secretariat:
         raise Forbidden(str(_l("Only the Secretariat can create groups.")))
     slug = (slug or "").strip().lower()
@@ -516,7 +522,8 @@ def create_group(actor: Member, slug: str, name: str, description: str = "",
     if db.session.scalar(db.select(Group).where(Group.slug == slug)):
         raise Conflict(str(_l("That slug is taken.")), fields={"slug": "taken"})
     group = Group(slug=slug, name=name.strip(), description=(description or "").strip(),
-                  kind=kind)
+                  kind=kind, translations={})
+    content.set_translations(group, translations or {}, source_lang)
     db.session.add(group)
     audit(actor, "group.create", group, slug)
     db.session.commit()
@@ -610,7 +617,8 @@ def thematic_areas(include_inactive: bool = False) -> list[ThematicArea]:
 
 
 def save_area(actor: Member, name: str, area: ThematicArea | None = None,
-              position: int | None = None, active: bool = True) -> ThematicArea:
+              position: int | None = None, active: bool = True,
+              translations: dict | None = None) -> ThematicArea:
     if not actor.is_secretariat:
         raise Forbidden(str(_l("Only the Secretariat can edit thematic areas.")))
     name = (name or "").strip()
@@ -621,12 +629,50 @@ def save_area(actor: Member, name: str, area: ThematicArea | None = None,
         if db.session.scalar(db.select(ThematicArea).where(ThematicArea.slug == slug)):
             raise Conflict(str(_l("That area exists already.")), fields={"name": "taken"})
         last = db.session.scalar(db.select(func.max(ThematicArea.position))) or 0
-        area = ThematicArea(slug=slug, name=name, position=last + 1)
+        area = ThematicArea(slug=slug, name=name, position=last + 1, translations={})
         db.session.add(area)
     area.name = name
+    if translations is not None:
+        content.set_translations(area, translations)
     area.active = active
     if position is not None:
         area.position = position
     audit(actor, "area.save", area, name)
     db.session.commit()
     return area
+
+
+# -- the network's own texts (rules, welcome) -------------------------------------------------
+
+SITE_TEXTS = ("rules", "welcome")
+
+
+def site_text(key: str) -> SiteText | None:
+    """The Secretariat's version of a network text; None: the built-in one is shown."""
+    return db.session.get(SiteText, key) if key in SITE_TEXTS else None
+
+
+def save_site_text(actor: Member, key: str, body: str,
+                   translations: dict[str, dict[str, str]] | None = None,
+                   source_lang: str | None = None) -> SiteText | None:
+    """Write a network text; an empty original goes back to the built-in text."""
+    if not actor.is_secretariat:
+        raise Forbidden(str(_l("Only the Secretariat can edit the network's texts.")))
+    if key not in SITE_TEXTS:
+        raise NotFound(str(_l("No such text.")))
+    row = db.session.get(SiteText, key)
+    body = (body or "").strip()
+    if not body:
+        if row is not None:
+            db.session.delete(row)
+        audit(actor, "text.reset", None, key)
+        db.session.commit()
+        return None
+    if row is None:
+        row = SiteText(key=key, translations={})
+        db.session.add(row)
+    row.body, row.body_html = body, markup.render(body)
+    content.set_translations(row, translations or {}, source_lang)
+    audit(actor, "text.save", None, key)
+    db.session.commit()
+    return row

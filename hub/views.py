@@ -22,9 +22,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
-from hub import access, countries, inputs, links, services
+from hub import access, content_forms, countries, inputs, links, services
+from hub import directory as name_search
+from hub.content import shown
 from hub.errors import HubError
 from hub.extensions import db, limiter, login_manager
 from hub.forms import (
@@ -46,11 +48,12 @@ from hub.forms import (
     ProfileForm,
     RejectForm,
     RoleForm,
+    SiteTextForm,
     TokenForm,
     options,
 )
 from hub.i18n import LANGUAGE_COOKIE
-from hub.markup import render_plain
+from hub.markup import linked_text, render_plain
 from hub.models import (
     ApiToken,
     AuditEntry,
@@ -135,7 +138,8 @@ login_manager.login_message_category = "info"
 
 @main.get("/")
 def home() -> str:
-    return render_template("hub/home.html", sections=current_app.extensions["hub_home"])
+    return render_template("hub/home.html", sections=current_app.extensions["hub_home"],
+                           welcome=services.site_text("welcome"))
 
 
 @main.get("/language/<code>")
@@ -152,7 +156,7 @@ def set_language(code: str) -> Any:
 
 @main.get("/rules")
 def rules() -> str:
-    return render_template("hub/rules.html")
+    return render_template("hub/rules.html", text=services.site_text("rules"))
 
 
 @main.get("/healthz")
@@ -450,10 +454,9 @@ def revoke_token(token_id: int) -> Any:
 def directory_query(viewer: Member, q: str = "", country: str = "", region: str = "",
                     org_type: str = "", area: int | None = None) -> Any:
     query = db.select(Member).where(Member.status == MemberStatus.ACTIVE)
-    if q:
-        like = f"%{q.lower()}%"  # a few thousand members: a scan is fine here
-        query = query.where(or_(func.lower(Member.name).like(like),
-                                func.lower(Member.organization).like(like)))
+    found = name_search.matching(q, db.session.get_bind().dialect.name) if q else None
+    if found is not None:
+        query = query.where(found)
     if country:
         query = query.where(Member.country == country.upper())
     if region:
@@ -472,7 +475,7 @@ def directory() -> str:
     form.country.choices = options([("", _l("Any country")),
                                     *countries.country_choices(_current_locale())])
     form.area.choices = options([("", _l("Any area")),
-                                 *((a.id, a.name) for a in services.thematic_areas())])
+                                 *((a.id, shown(a, "name")) for a in services.thematic_areas())])
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = directory_query(current_user, (form.q.data or "").strip(), form.country.data or "",
                             form.region.data or "", form.org_type.data or "",
@@ -513,7 +516,9 @@ def index() -> Any:
     if access.is_secretariat(current_user) and form.validate_on_submit():
         try:
             group = services.create_group(current_user, form.slug.data, form.name.data,
-                                          form.description.data or "")
+                                          form.description.data or "",
+                                          translations=content_forms.read(form),
+                                          source_lang=content_forms.source(form))
         except HubError as exc:
             _form_errors(form, exc)
         else:
@@ -588,8 +593,12 @@ def applications() -> str:
 @secretariat_required
 def approve(member_id: int) -> Any:
     member = db.get_or_404(Member, member_id)
-    services.approve(current_user, member)
-    flash(_("%(name)s is approved and has been told.", name=member.name), "success")
+    try:
+        services.approve(current_user, member)
+    except HubError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("%(name)s is approved and has been told.", name=member.name), "success")
     return redirect(safe_next(request.form.get("next"), url_for("secretariat.applications")))
 
 
@@ -676,7 +685,7 @@ def areas() -> Any:
         area = db.session.get(ThematicArea, area_id) if area_id else None
         try:
             services.save_area(current_user, form.name.data, area, form.position.data,
-                               form.active.data)
+                               form.active.data, translations=content_forms.read(form))
         except HubError as exc:
             _form_errors(form, exc)
         else:
@@ -686,13 +695,36 @@ def areas() -> Any:
                            areas=services.thematic_areas(include_inactive=True))
 
 
+@secretariat.route("/texts/<key>", methods=["GET", "POST"])
+@secretariat_required
+def site_text(key: str) -> Any:
+    """The network's rules and welcome text, with their translations side by side."""
+    if key not in services.SITE_TEXTS:
+        abort(404)
+    row = services.site_text(key)
+    form = SiteTextForm(obj=row if request.method == "GET" else None)
+    if request.method == "GET":
+        content_forms.fill(form, row)
+    if form.validate_on_submit():
+        services.save_site_text(current_user, key, form.body.data or "",
+                                translations=content_forms.read(form),
+                                source_lang=content_forms.source(form))
+        flash(_("The text is saved."), "success")
+        return redirect(url_for("secretariat.site_text", key=key))
+    return render_template("hub/secretariat/text.html", form=form, key=key, row=row)
+
+
 @secretariat.get("/mailbox")
 @secretariat_required
 def mailbox() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    found = db.paginate(db.select(DevMail).order_by(DevMail.id.desc()), page=page,
-                        per_page=PER_PAGE, error_out=False)
-    return render_template("hub/secretariat/mailbox.html", page=found,
+    to = (request.args.get("to") or "").strip()[:254]
+    query = db.select(DevMail).order_by(DevMail.id.desc())
+    if to:  # the Secretariat's local mailbox, never large: a scan is fine here
+        query = query.where(func.lower(DevMail.recipients).contains(to.lower(),
+                                                                    autoescape=True))
+    found = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("hub/secretariat/mailbox.html", page=found, to=to,
                            smtp=current_app.config.get("HUB_SMTP_HOST"))
 
 
@@ -706,7 +738,8 @@ def mail_message(mail_id: int) -> str:
     message = BytesParser(policy=policy.default).parsebytes(row.raw)
     part = message.get_body(preferencelist=("plain",))
     text = part.get_content() if part is not None else ""
-    return render_template("hub/secretariat/mail.html", row=row, message=message, text=text,
+    return render_template("hub/secretariat/mail.html", row=row, message=message,
+                           text=linked_text(text),
                            raw=row.raw.decode("utf-8", errors="replace"))
 
 

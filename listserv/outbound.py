@@ -61,6 +61,11 @@ class PostMail:
     unsubscribe_base: str  # the one-click URL without its token
     base_url: str = ""  # site-relative links in the stored HTML are made absolute with it
     attachments: tuple[tuple[str, str], ...] = ()  # (file name, absolute URL)
+    # (language, the board's name in it): footers name the board in the reader's language
+    board_names: tuple[tuple[str, str], ...] = ()
+
+    def board_name_in(self, language: str) -> str:
+        return dict(self.board_names).get(language) or self.board_name
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,7 @@ class PreparedPost:
         key = (language, can_post)
         if key not in self._variants:
             context = {"post": self.mail, "can_post": can_post,
+                       "board_name": self.mail.board_name_in(language),
                        "unsubscribe_url": _PLACEHOLDER.format("unsubscribe")}
             with force_locale(language or "en"):
                 text = render_template("email/list_post_footer.txt", **context)

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, func, insert, update
 
 from forums import services as forums
 from forums.models import Board, Post, Subscription, Topic
-from hub import access, clock, events, jobs
+from hub import access, clock, content, events, jobs
 from hub.errors import HubError, NotFound
 from hub.extensions import db
 from hub.mailer import HeaderInjection, open_transport
@@ -213,6 +213,7 @@ def post_mail(post: Post, topic: Topic, board: Board) -> PostMail:
         attachments=tuple((a.filename, links.absolute("forums.attachment", attachment_id=a.id,
                                                       filename=a.filename))
                           for a in post.attachments),
+        board_names=content.names_by_language(board, "name"),
     )
 
 

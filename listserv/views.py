@@ -68,13 +68,13 @@ def help_page() -> str:
 def settings() -> Any:
     me = _me()
     if request.method == "POST":
-        if "digest_format" in request.form:
-            digests.set_digest_format(me, request.form["digest_format"])
-            flash(_("Your digest format is saved."), "success")
-        elif "delivery" in request.form:
+        if "delivery" in request.form:
             services.set_delivery(me, request.form["delivery"] == "on")
             flash(_("List mail is on again.") if request.form["delivery"] == "on"
                   else _("List mail is off."), "success")
+        elif "digest_format" in request.form or any(
+                key.startswith("mode-") for key in request.form):
+            _save_all_modes(me)  # the page's one Save: every board's mode, and the format
         else:
             board = db.session.scalar(db.select(Board).where(
                 Board.slug == request.form.get("board", "")))
@@ -93,6 +93,25 @@ def settings() -> Any:
     return render_template("listserv/settings.html", boards=boards, modes=modes,
                            labels=MODE_LABELS, addresses=addresses,
                            digest_format=digests.digest_format(me))
+
+
+def _save_all_modes(me: Any) -> None:
+    """The settings page's one Save: every board's mode (`mode-<slug>`), the changed
+    ones stored, and the digest format."""
+    failed = False
+    if "digest_format" in request.form:
+        digests.set_digest_format(me, request.form["digest_format"])
+    for board in forums.readable_boards(me, kind=None):
+        wanted = request.form.get(f"mode-{board.slug}")
+        if wanted is None or wanted == forums.subscription_mode(me, board=board):
+            continue
+        try:
+            forums.set_subscription(me, board, wanted)
+        except HubError as exc:
+            failed = True
+            flash(exc.message, "error")
+    if not failed:
+        flash(_("Your email settings are saved."), "success")
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

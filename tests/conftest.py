@@ -230,7 +230,7 @@ def make_member(app: Flask) -> Callable[..., Member]:
             region=fields.pop("region", "africa"),
             role=role,
             status=status,
-            email_verified_at=clock.now(),
+            email_verified_at=fields.pop("email_verified_at", clock.now()),
             approved_at=clock.now() if status == MemberStatus.ACTIVE else None,
             **fields,
         )

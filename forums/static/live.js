@@ -239,6 +239,17 @@
     return d.hasNext === "1" ? "later" : null;
   }
 
+  // The header's "N posts" follows the posts that arrive (the page's own words for 1 and
+  // for many, the number put in).
+  function countPost() {
+    var c = document.querySelector(".topic-head .post-count");
+    if (!c) { return; }
+    var n = (parseInt(c.getAttribute("data-count"), 10) || 0) + 1;
+    c.setAttribute("data-count", String(n));
+    var one = plural ? plural.select(n) === "one" : n === 1;
+    c.textContent = c.getAttribute(one ? "data-one" : "data-many").replace(/\d+/, String(n));
+  }
+
   function placePost(item, shared) {
     if (!posts || (item.topic_id && String(item.topic_id) !== d.topic)) { return; }
     if (item.position > last) { last = item.position; }
@@ -256,6 +267,7 @@
     var existing = document.getElementById("p" + item.id);
     if (existing) { existing.replaceWith(el); return; }
     if (item.change !== "new") { return; }
+    countPost();
     var at = slot(item);
     if (at === false) { return; }
     if (at === "later") {

@@ -167,3 +167,25 @@ def test_the_demo_seed(app, runner):
     assert client.get("/conferences/socio-economic-decisions/proceedings").status_code == 200
     pdf = client.get("/conferences/socio-economic-decisions/proceedings.pdf")
     assert pdf.data.startswith(b"%PDF")
+
+
+def test_the_demo_seed_ships_spanish_and_french(app, runner):
+    from forums.models import Board
+    from hub.content import shown
+    from hub.models import ThematicArea
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    conference = db.session.scalar(db.select(Conference).where(
+        Conference.slug == "lmo-risk-assessment"))
+    assert shown(conference, "title", "es") == \
+        "La evaluación del riesgo de los OVM en la práctica"
+    assert "<strong>évaluation des risques</strong>" in shown(
+        conference, "description_html", "fr")
+    assert shown(conference.board, "name", "fr") == "L'évaluation des risques des OVM en pratique"
+    assert shown(conference.rounds[0], "title", "fr") == "La formulation du problème"
+    areas = list(db.session.scalars(db.select(ThematicArea)))
+    assert len(areas) == 12 and all(a.translations.get("es", {}).get("name") and
+                                    a.translations.get("fr", {}).get("name") for a in areas)
+    general = db.session.scalar(db.select(Board).where(Board.slug == "general"))
+    assert shown(general, "name", "es") == "Debate general"
+    assert shown(general, "category", "fr") == "Réseau"

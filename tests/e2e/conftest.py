@@ -71,3 +71,31 @@ def page(chromium: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def _axe_script() -> str:
+    """axe-core's axe.min.js, as the pinned axe-playwright-python package ships it."""
+    from pathlib import Path
+
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+
+
+@pytest.fixture(scope="session")
+def axe_violations() -> Any:
+    """`axe_violations(page)`: axe-core's WCAG 2.1 A/AA violations on the page, as
+    "rule: target" lines (empty: clean)."""
+    script = _axe_script()
+
+    def check(page: Any) -> list[str]:
+        page.add_script_tag(content=script)
+        found = page.evaluate("""async () => {
+            const r = await axe.run(document, {runOnly: {type: "tag",
+                values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
+            return r.violations.map(v => v.id + ": " +
+                v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(", "));
+        }""")
+        return list(found)
+
+    return check

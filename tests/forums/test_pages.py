@@ -36,10 +36,25 @@ def test_a_member_starts_a_topic_and_replies_in_the_browser(client, auth, cast):
     reply = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id,
                                                     Post.position == 2))
     assert reply.parent_id == first.id and reply.source == "web"
-    assert response.headers["Location"].endswith(f"page=1#p{reply.id}")
+    # Back to the threaded view (the default) the member was reading, on the reply.
+    assert response.headers["Location"].endswith(f"/forums/topics/{topic.id}#p{reply.id}")
     html = client.get(f"/forums/topics/{topic.id}").get_data(as_text=True)
     assert "<strong>works</strong>" in html and "Buffer zones." in html
     assert f'id="p{reply.id}"' in html and "depth-1" in html
+    # Its Reply, Quote and Edit links keep the flat view for a reader of the flat view.
+    flat = client.get(f"/forums/topics/{topic.id}?view=flat").get_data(as_text=True)
+    assert f"parent={first.id}&amp;view=flat" in flat and "quote=1&amp;view=flat" in flat
+    assert f"/forums/posts/{reply.id}/edit?view=flat" in flat
+    response = client.post(f"/forums/topics/{topic.id}/reply?view=flat",
+                           data={"body": "Isolation distances.", "parent_id": str(first.id)})
+    third = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id,
+                                                    Post.position == 3))
+    assert response.headers["Location"].endswith(f"view=flat&page=1#p{third.id}")
+    response = client.post(f"/forums/posts/{reply.id}/edit",
+                           data={"body": "Buffer zones, mostly."})
+    assert response.headers["Location"].endswith(f"/forums/topics/{topic.id}#p{reply.id}")
+    quote = client.get(f"/forums/topics/{topic.id}/reply?parent={first.id}&quote=1")
+    assert f"/forums/topics/{topic.id}/reply\"" in quote.get_data(as_text=True)
 
 
 def test_a_refused_post_keeps_the_text_and_says_why(client, auth, cast):
@@ -54,7 +69,14 @@ def test_quoting_prefills_the_reply_with_the_quoted_text(client, auth, cast):
     auth.login(cast.member)
     html = client.get(f"/forums/topics/{post.topic_id}/reply?parent={post.id}&quote=1"
                       ).get_data(as_text=True)
-    assert "Group Member wrote:\n&gt; Line one\n&gt; Line two" in html
+    link = f"/forums/posts/{post.id}?view=threaded"
+    assert f"[Group Member wrote:]({link})\n&gt; Line one\n&gt; Line two" in html
+    # Posted, the attribution is a link back to the quoted post.
+    client.post(f"/forums/topics/{post.topic_id}/reply",
+                data={"body": f"[Group Member wrote:]({link})\n> Line one\n\nAgreed.",
+                      "parent_id": str(post.id)})
+    page = client.get(f"/forums/topics/{post.topic_id}").get_data(as_text=True)
+    assert f'<a href="{link.replace("?view", "?view")}">Group Member wrote:</a>' in page
 
 
 def test_threaded_and_flat_views_order_posts_differently(client, cast):

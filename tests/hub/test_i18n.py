@@ -80,3 +80,26 @@ def test_templates_follow_force_locale_inside_a_request(app):
                 assert render_template_string(template) == "Sign in"
             assert render_template_string(template) == "Se connecter"
         assert render_template_string(template) == "Iniciar sesión"
+
+
+def test_the_secretariat_writes_the_rules_in_three_languages(client, make_member, auth):
+    from hub.models import Role
+
+    secretariat = make_member(role=Role.SECRETARIAT)
+    auth.login(secretariat)
+    assert "Be respectful" in client.get("/rules").get_data(as_text=True)  # built in
+    form = client.get("/secretariat/texts/rules").get_data(as_text=True)
+    assert 'name="body_es"' in form and 'name="body_fr"' in form
+    response = client.post("/secretariat/texts/rules", data={
+        "body": "1. Be **kind**.", "source_lang": "en",
+        "body_es": "1. Sea **amable**.", "body_fr": ""})
+    assert response.status_code == 302
+    assert "<strong>kind</strong>" in client.get("/rules").get_data(as_text=True)
+    auth.logout()
+    auth.login(make_member(language="es"))
+    assert "<strong>amable</strong>" in client.get("/rules").get_data(as_text=True)
+    auth.logout()
+    auth.login(make_member(language="fr"))
+    page = client.get("/rules").get_data(as_text=True)
+    assert "<strong>kind</strong>" in page and 'class="lang-mark"' in page  # no French yet
+    assert client.get("/secretariat/texts/rules").status_code == 403

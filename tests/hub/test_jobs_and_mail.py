@@ -109,3 +109,82 @@ def test_a_crashed_workers_claim_expires(app, run_jobs, make_member):
         assert run_jobs() == 1
     finally:
         clock.freeze(None)
+
+
+class _Anything(str):
+    """Any value a mail template asks for: a long accented text with line breaks, whose
+    attributes, items and calls are the same again; an empty list when iterated."""
+
+    def __new__(cls) -> _Anything:
+        return super().__new__(cls, "\nÉvaluation des risques\r\n des organismes vivants "
+                                    "modifiés — l'atelier régional de formation\n")
+
+    def __getattr__(self, name: str) -> _Anything:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Anything()
+
+    def __getitem__(self, key: object) -> _Anything:
+        return _Anything()
+
+    def __call__(self, *args: object, **kwargs: object) -> _Anything:
+        return _Anything()
+
+    def __iter__(self):
+        return iter(())
+
+    def __index__(self) -> int:  # for %(n)d
+        return 3
+
+    def __int__(self) -> int:
+        return 3
+
+
+def test_no_mail_template_gives_a_header_with_a_line_break(app, client, run_jobs,
+                                                         make_member, auth):
+    """Every email template, in every language, with texts full of line breaks: each
+    Subject is one line in the sent bytes, and the dev mailbox shows it."""
+    from pathlib import Path
+
+    from jinja2 import meta
+
+    folder = Path(app.root_path).parent / "templates" / "email"
+    names = sorted(p.stem for p in folder.glob("*.txt")
+                   if not p.stem.startswith("_") and not p.stem.startswith("list_post"))
+    assert len(names) > 30
+    sent = 0
+    for name in names:
+        source = (folder / f"{name}.txt").read_text()
+        wanted = meta.find_undeclared_variables(app.jinja_env.parse(source))
+        context = {v: 3 if v in {"count", "hours", "days"} else _Anything()
+                   for v in wanted if v not in app.jinja_env.globals
+                   and v not in {"_", "gettext", "ngettext", "config", "request"}}
+        for language in ("en", "es", "fr"):
+            send_mail(f"{name}-{language}@example.org", name, language=language,
+                      **context)
+            sent += 1
+    db.session.commit()
+    assert run_jobs() == sent
+    for row in db.session.scalars(db.select(DevMail)):
+        head = row.raw.split(b"\r\n\r\n", 1)[0]
+        subject = [line for line in head.split(b"\r\n") if line.startswith(b"Subject:")]
+        assert subject and subject[0].strip() != b"Subject:", row.recipients
+        assert b"\n" not in row.raw.split(b"Subject:", 1)[1].split(b"\r\n", 1)[0]
+        assert row.subject and "\n" not in row.subject and "\r" not in row.subject
+        assert not row.subject.startswith(" "), row.recipients
+
+
+def test_the_dev_mailbox_links_its_addresses_and_filters_by_recipient(
+        client, run_jobs, make_member, auth):
+    secretariat = make_member(role=Role.SECRETARIAT)
+    ana, ben = make_member("ana@example.org"), make_member("ben@example.org")
+    send_mail(ana.email, "approved", member=ana, url="http://hub.test/login?next=%2F")
+    send_mail(ben.email, "approved", member=ben, url="http://hub.test/login")
+    db.session.commit()
+    run_jobs()
+    auth.login(secretariat)
+    box = client.get("/secretariat/mailbox?to=ANA@").get_data(as_text=True)
+    assert "ana@example.org" in box and "ben@example.org" not in box
+    kept = db.session.scalar(db.select(DevMail).where(DevMail.recipients == ana.email))
+    page = client.get(f"/secretariat/mailbox/{kept.id}").get_data(as_text=True)
+    assert '<a href="http://hub.test/login?next=%2F"' in page

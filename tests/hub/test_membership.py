@@ -329,3 +329,45 @@ def test_times_are_shown_in_the_members_zone(client, make_member, auth):
     tokyo = (clock.now().replace(hour=23, minute=30) + timedelta(hours=9))
     assert f"{tokyo.hour % 12 or 12}:30" in page
     assert "Asia/Tokyo" in page
+
+
+def test_directory_search_ignores_accents_and_case_and_uses_the_index(
+        client, make_member, auth):
+    viewer = make_member(name="Viewer")
+    make_member("lucia-dir@example.org", name="Lucía Fernández",
+                organization="Instituto Nacional de Tecnología Agropecuaria")
+    make_member("other-dir@example.org", name="Jean Dupont", organization="Anses")
+    auth.login(viewer)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    from sqlalchemy import event
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for q in ("lucia", "Fernandez", "LUCÍA fern", "tecnologia", "luc"):
+            page = client.get(f"/members/?q={q}").get_data(as_text=True)
+            assert "Lucía Fernández" in page and "Jean Dupont" not in page, q
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert not any(" LIKE " in s.upper() for s in statements)
+    # A renamed member is found by the new name only.
+    member = db.session.scalar(db.select(Member).where(Member.email == "other-dir@example.org"))
+    member.name = "Jeanne Dupré"
+    db.session.commit()
+    assert "Jeanne Dupré" in client.get("/members/?q=dupre").get_data(as_text=True)
+    assert "Jeanne Dupré" not in client.get("/members/?q=dupont").get_data(as_text=True)
+
+
+def test_an_unconfirmed_application_cannot_be_approved(client, make_member, auth):
+    secretariat = make_member(role=Role.SECRETARIAT)
+    applicant = make_member("unconfirmed@example.org", name="Unconfirmed Applicant",
+                            status=MemberStatus.UNVERIFIED, email_verified_at=None)
+    auth.login(secretariat)
+    page = client.get("/secretariat/applications").get_data(as_text=True)
+    assert "Unconfirmed Applicant" in page
+    assert f"/secretariat/applications/{applicant.id}/approve" not in page
+    client.post(f"/secretariat/applications/{applicant.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(Member, applicant.id).status == MemberStatus.UNVERIFIED

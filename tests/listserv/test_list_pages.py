@@ -104,3 +104,14 @@ def test_failed_deliveries_can_be_retried(app, client, secretariat, smtp, run_jo
     client.post(f"/lists/deliveries/{row.id}/retry")
     run_jobs()
     assert len(smtp.to(reader.email)) == 1
+
+
+def test_one_save_sets_every_board_of_the_email_settings(app, client, auth, make_member,
+                                                          board):
+    member = make_member()
+    auth.login(member)
+    page = client.get("/lists/settings").get_data(as_text=True)
+    assert page.count('type="submit">Save</button>') == 1
+    assert f'name="mode-{board.slug}"' in page
+    client.post("/lists/settings", data={f"mode-{board.slug}": "daily"})
+    assert forums.subscription_mode(member, board=board) == "daily"

@@ -235,3 +235,25 @@ def test_a_held_post_goes_out_when_a_moderator_approves_it(app, smtp, run_jobs, 
     run_jobs()
     (copy,) = smtp.to(reader.email)
     assert copy["Message-ID"] == post.message_id
+
+
+def test_each_copy_names_the_board_in_its_readers_language(
+        app, smtp, run_jobs, make_member, board, subscribe, start_topic):
+    from hub.content import set_translations
+
+    set_translations(board, {"es": {"name": "Evaluación del riesgo"},
+                             "fr": {"name": "Évaluation des risques"}})
+    db.session.commit()
+    author, lucia = make_member(), make_member(language="es")
+    jean, wanjiru = make_member(language="fr"), make_member(language="en")
+    for reader in (lucia, jean, wanjiru):
+        subscribe(reader, board)
+    start_topic(author, board, title="Drought-tolerant maize", body="Data?")
+    run_jobs()
+
+    def footer(member):
+        return _copy(smtp, member.email).get_body(("plain",)).get_content()
+
+    assert "Evaluación del riesgo" in footer(lucia)
+    assert "Évaluation des risques" in footer(jean)
+    assert "on Risk assessment." in footer(wanjiru)
