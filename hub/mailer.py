@@ -167,7 +167,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
         {
             **extra,
             "to": safe_header(to),
-            "name": header_text(name),
+            "name": safe_header(name),  # a member's name: a line break is an attack
             "subject": safe_header(subject),
             "text": text,
             "html": html,
