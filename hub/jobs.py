@@ -165,12 +165,11 @@ def claim(limit: int = 1, kinds: list[str] | None = None) -> list[Job]:
     default: a job claimed is a job this worker starts now, so a crash strands no queue."""
     now = clock.now()
     me = worker_id()
-    due = db.select(Job.id).where(
-        or_(
-            (Job.status == "queued") & (Job.run_at <= now),
-            (Job.status == "running") & (Job.locked_at < now - lease()),
-        )
+    is_due = or_(
+        (Job.status == "queued") & (Job.run_at <= now),
+        (Job.status == "running") & (Job.locked_at < now - lease()),
     )
+    due = db.select(Job.id).where(is_due)
     if kinds:
         due = due.where(Job.kind.in_(kinds))
     due = due.order_by(Job.run_at, Job.id).limit(limit)
@@ -183,7 +182,8 @@ def claim(limit: int = 1, kinds: list[str] | None = None) -> list[Job]:
         return []
     db.session.execute(
         update(Job)
-        .where(Job.id.in_(ids), Job.status.in_(["queued", "running"]))
+        # Due still: on SQLite (no SKIP LOCKED) another worker may have claimed it since.
+        .where(Job.id.in_(ids), is_due)
         .values(status="running", locked_by=me, locked_at=now, attempts=Job.attempts + 1)
     )
     db.session.commit()
