@@ -123,7 +123,7 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
         "mail.send",
         {
             "to": safe_header(to),
-            "name": header_text(name),
+            "name": safe_header(name),  # a member's name: a line break is an attack
             "subject": safe_header(subject),
             "text": text,
             "html": html,
