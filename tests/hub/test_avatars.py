@@ -10,9 +10,19 @@ def test_initials_and_colour_are_the_members_own():
     assert initials("wanjiru") == "W"
     assert initials("Jean-Pierre Dupont") == "JD"
     assert initials("") == "?"
-    assert colour(3) in PALETTE and colour(3) == colour(3)
-    svg = str(avatar(type("M", (), {"id": 3, "name": "<b>Ana</b> Ruiz"})()))
-    assert svg.startswith("<svg") and 'aria-hidden="true"' in svg and "<b>" not in svg
+    assert 0 <= colour(3) < len(PALETTE) and colour(3) == colour(3)
+    html = str(avatar(type("M", (), {"id": 3, "name": "<b>Ana</b> Ruiz"})()))
+    assert html.startswith('<span class="avatar c') and 'aria-hidden="true"' in html
+    assert "<b>" not in html
+
+
+def test_the_stylesheet_carries_every_colour():
+    from pathlib import Path
+
+    from hub.avatars import stylesheet
+
+    css = (Path(__file__).parents[2] / "hub" / "static" / "hub.css").read_text()
+    assert stylesheet() in css
 
 
 def test_every_post_shows_its_authors_avatar(client, make_member):
@@ -26,4 +36,4 @@ def test_every_post_shows_its_authors_avatar(client, make_member):
     author = make_member(name="Njeri Otieno")
     post = services.create_topic(author, board, "Hello", "First")
     page = client.get(f"/forums/topics/{post.topic_id}").get_data(as_text=True)
-    assert '<svg class="avatar"' in page and ">NO</text>" in page
+    assert '<span class="avatar c' in page and '">NO</span>' in page
