@@ -254,7 +254,7 @@ def record(kind: str, record_id: int) -> str:
         rows=present(item, vocab),
         vocab=vocab, title=services.display_title(item), matches=matches, summary=summary,
         can_edit=access.can_edit_record(current_user, item),
-        can_publish=access.can_publish_record(current_user),
+        can_publish=access.can_publish_record(current_user, item),
         contact_details=access.can_see_contact_details(current_user),
         can_discuss=current_app.extensions.get("hub_discuss") is not None
         and access.is_active_member(current_user) and item.state == PUBLISHED,
@@ -265,10 +265,21 @@ def record(kind: str, record_id: int) -> str:
 
 def _render_form(kind: Kind, form: Any, item: Record | None, apart: dict[str, str],
                  status: int = 200) -> Any:
-    forms.pad(form, kind)
+    forms.pad(form, kind, _locale())
+    # A new need may be published by the Secretariat and the focal points of its country.
+    can_publish = (access.can_publish_record(current_user, item) if item is not None
+                   else access.is_secretariat(current_user) or (
+                       kind.name == "needs" and bool(access.focal_point_countries(current_user))))
     return render_template("registry/form.html", kind=kind, form=form, record=item,
-                           apart=apart, states=STATE_LABELS,
-                           can_publish=access.can_publish_record(current_user)), status
+                           apart=apart, states=STATE_LABELS, can_publish=can_publish,
+                           can_publish_all=access.is_secretariat(current_user)), status
+
+
+def _form_data(kind: Kind, form: Any) -> dict[str, Any]:
+    data = forms.form_data(kind, form)
+    if access.is_secretariat(current_user):
+        data["on_behalf_of"] = forms.on_behalf_data(form)
+    return data
 
 
 @bp.route(f"/{KIND}/new", methods=["GET", "POST"])
@@ -287,7 +298,7 @@ def new(kind: str) -> Any:
         action = request.form.get("action", "submit")
         state = {"draft": DRAFT, "publish": PUBLISHED}.get(action, SUBMITTED)
         try:
-            item = services.create_record(current_user, kind, forms.form_data(spec, form),
+            item = services.create_record(current_user, kind, _form_data(spec, form),
                                           state=state)
         except HubError as exc:
             apart = forms.place_errors(form, spec, exc.fields)
@@ -312,7 +323,8 @@ def edit(kind: str, record_id: int) -> Any:
         abort(403)
     vocab = fields.Vocabulary.load()
     if request.method == "GET":
-        form = forms.form_class(kind)(data=forms.initial(spec, services.current_values(item)))
+        form = forms.form_class(kind)(data=forms.initial(
+            spec, {**services.current_values(item), "on_behalf_of": item.submitter}))
     else:
         form = forms.form_class(kind)()
     forms.fill_choices(form, spec, vocab, _locale())
@@ -320,7 +332,7 @@ def edit(kind: str, record_id: int) -> Any:
     if form.validate_on_submit():
         action = request.form.get("action", "save")
         try:
-            services.update_record(current_user, item, forms.form_data(spec, form),
+            services.update_record(current_user, item, _form_data(spec, form),
                                    vocab=vocab)
             if action == "submit" and item.state == DRAFT:
                 services.submit_record(current_user, item)
@@ -385,9 +397,9 @@ def mine() -> str:
 @bp.get("/review")
 @login_required
 def review() -> str:
-    if not access.can_publish_record(current_user):
+    if not (access.is_secretariat(current_user) or access.focal_point_countries(current_user)):
         abort(403)
-    return render_template("registry/review.html", records=services.review_queue(),
+    return render_template("registry/review.html", records=services.review_queue(current_user),
                            kinds=KINDS, summary=summary, return_form=forms.ReturnForm(),
                            display_title=services.display_title)
 
