@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     """Register the conferences' blueprints, listeners, periodic task and demo seeder."""
     from conferences import (
         api,
+        country,
         models,  # noqa: F401  (the tables, for migrations)
         pdf,
         schedule,
@@ -36,4 +37,5 @@ def init_app(app: Flask) -> None:
     app.extensions["hub_periodic"].append(schedule.periodic)
     app.extensions["hub_seeders"].append(seed.seed_demo)
     events.member_approved.connect(services.on_member_approved)
+    events.country_page_requested.connect(country.country_section)
     events.group_membership_changed.connect(services.on_group_membership_changed)

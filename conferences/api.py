@@ -40,6 +40,7 @@ _CONFERENCE_SCHEMA = {
         "contact_name": {"type": "string"}, "contact_email": {"type": "string"},
         "thematic_area": {"type": "string", "nullable": True},
         "keywords": {"type": "string"}, "announce": {"type": "boolean"},
+        "countries": {"type": "array", "items": {"type": "string"}},
     },
 }
 _ROUND_SCHEMA = {"type": "object", "properties": {
@@ -86,6 +87,7 @@ def conference_json(conference: Conference, viewer: Any) -> dict[str, Any]:
         "thematic_area": conference.board.thematic_area.slug
         if conference.board.thematic_area else None,
         "keywords": conference.keyword_list,
+        "countries": list(conference.countries or []),
         "archive": services.archive_state(conference),
         "list_address": f"{conference.slug}@{_domain()}",
         "url": urls.absolute("conferences.detail", slug=conference.slug),
@@ -188,7 +190,17 @@ def _conference_data(data: dict[str, Any]) -> services.ConferenceData:
         moderators=moderators, lead_moderator=_text(data, "lead_moderator") or None,
         contact_name=_text(data, "contact_name"), contact_email=_text(data, "contact_email"),
         thematic_area=_text(data, "thematic_area"), keywords=_text(data, "keywords"),
-        announce=_bool(data, "announce"))
+        announce=_bool(data, "announce"), countries=_countries(data))
+
+
+def _countries(data: dict[str, Any]) -> list[str] | None:
+    value = data.get("countries")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise Invalid("'countries' must be a list of ISO country codes.",
+                      fields={"countries": "type"})
+    return value
 
 
 def _round_data(data: dict[str, Any]) -> services.RoundData:

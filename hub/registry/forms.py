@@ -22,7 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from hub import countries
 from hub.forms import MultiCheckboxField, options
@@ -255,8 +255,9 @@ class ReturnForm(FlaskForm):
 class ImportForm(FlaskForm):
     kind = SelectField(_l("Kind of records"),
                        choices=options((k.name, k.plural) for k in KINDS.values()))
-    file = FileField(_l("CSV or JSON file"), validators=[
-        FileRequired(), FileAllowed(["csv", "json", "txt"], _l("A .csv or .json file"))])
+    file = FileField(_l("CSV, ODS or JSON file"), validators=[
+        FileRequired(), FileAllowed(["csv", "json", "txt", "ods"],
+                                    _l("A .csv, .ods or .json file"))])
     dry_run = BooleanField(_l("Only check the file; change nothing"))
     publish = BooleanField(_l("Publish the records at once"))
 
@@ -265,3 +266,17 @@ class FollowForm(FlaskForm):
     themes = MultiCheckboxField(_l("Thematic areas"), validate_choice=False)
     countries = SelectMultipleField(_l("Countries"), validate_choice=False,
                                     description=_l("Hold Ctrl (or ⌘) to choose several."))
+
+
+class FocalPointForm(FlaskForm):
+    country = SelectField(_l("Country"), validate_choice=False,
+                          validators=[DataRequired(_l("Choose a country."))])
+    email = StringField(_l("Member's email address"),
+                        validators=[DataRequired(_l("Give the member's address.")),
+                                    Length(max=254)], render_kw={"type": "email"})
+
+
+class SynthesisForm(FlaskForm):
+    title = StringField(_l("Title of the synthesis"),
+                        validators=[DataRequired(_l("Give the synthesis a title.")),
+                                    Length(max=300)])

@@ -221,7 +221,8 @@ REPORTS = Kind(
         Field("language", "language", _l("Language")),
         Field("keywords", "strings", _l("Keywords"), separators=",;\n",
               help=_l("Separated by commas.")),
-        _text("abstract", _l("Summary")),
+        # A synthesis report's whole text is its summary (Markdown).
+        Field("abstract", "longtext", _l("Summary"), max_length=100_000),
         _text("lessons_learned", _l("Lessons learned")),
         _LINKS,
         _CONTACTS,

@@ -585,7 +585,16 @@ class ImportReport:
 
 def read_file(raw: bytes, filename: str = "", content_type: str = "") -> tuple[list[dict], int]:
     """(rows, number of the first row) from CSV or JSON bytes. JSON is a list of objects or
-    our own export ({"items": [...]}); CSV has a header row (comma, semicolon or tab)."""
+    our own export ({"items": [...]}); CSV has a header row (comma, semicolon or tab); an
+    OpenDocument spreadsheet (.ods, the offline template) is read from its first sheet."""
+    from hub.registry import offline
+
+    if offline.is_ods(raw, filename):
+        rows = offline.read_ods(raw)
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise Invalid(_("Import at most %(n)d rows at a time.", n=MAX_IMPORT_ROWS),
+                          fields={"file": "too_many"})
+        return rows, 2
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

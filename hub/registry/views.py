@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from hub import access, countries
 from hub.errors import HubError, Invalid
 from hub.forms import options
-from hub.markup import render_plain
+from hub.markup import render, render_plain, stored
 from hub.registry import fields, forms, search, services
 from hub.registry.kinds import (
     DRAFT,
@@ -249,9 +249,19 @@ def record(kind: str, record_id: int) -> str:
     item = services.get_record(current_user, kind, record_id)
     vocab = fields.Vocabulary.load()
     matches = services.matches_for(current_user, item) if kind == "needs" else []
+    # The reader's own language first: its edition above the record, the others below.
+    editions = [{**e, "abstract_html": render_plain(e.get("abstract", ""))}
+                for e in item.editions or []]
+    own = next((e for e in editions if e["language"] == _locale()), None)
+    synthesis = kind == "reports" and item.type == "synthesis"
     return render_template(
         "registry/record.html", record=item, kind=KINDS[kind], kinds=KINDS,
-        rows=present(item, vocab),
+        rows=present(item, vocab), own_edition=own,
+        other_editions=[e for e in editions if e is not own],
+        region_name=services.region_name,
+        synthesis_html=stored(render(item.abstract)) if synthesis and item.abstract else None,
+        synthesis_pdf=url_for("registry.synthesis_pdf", record_id=item.id)
+        if synthesis and item.abstract else None,
         vocab=vocab, title=services.display_title(item), matches=matches, summary=summary,
         can_edit=access.can_edit_record(current_user, item),
         can_publish=access.can_publish_record(current_user, item),
