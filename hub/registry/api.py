@@ -127,8 +127,8 @@ def submit(kind: str, record_id: int) -> Any:
 @bp.post("/registry/<kind>/<int:record_id>/publish")
 @api.api_view
 def publish(kind: str, record_id: int) -> Any:
-    """Publish a record (the Secretariat)."""
-    actor = api.require_secretariat()
+    """Publish a record (the Secretariat; a country's focal points its needs)."""
+    actor = api.require_member()
     item = services.publish_record(actor, services.get_record(actor, kind, record_id))
     return jsonify(services.record_json(item, actor))
 
@@ -138,8 +138,9 @@ def publish(kind: str, record_id: int) -> Any:
              "properties": {"note": {"type": "string"}}})
 @api.api_view
 def return_(kind: str, record_id: int) -> Any:
-    """Send a record back to its owner as a draft, with a note (the Secretariat)."""
-    actor = api.require_secretariat()
+    """Send a record back to its owner as a draft, with a note (the Secretariat; a
+    country's focal points its needs)."""
+    actor = api.require_member()
     item = services.get_record(actor, kind, record_id)
     item = services.return_record(actor, item, api.field(api.body(), "note"))
     return jsonify(services.record_json(item, actor))

@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 
 from hub import access, countries
 from hub.errors import HubError
-from hub.forms import options
 from hub.registry import fields, offline, pdf, services, synthesis
 from hub.registry.forms import SynthesisForm
 from hub.registry.kinds import KINDS, REPORT_TYPES
@@ -98,7 +97,7 @@ def synthesis_builder() -> Any:
         themes=[(a.slug, a.name) for a in sorted(vocab.by_slug.values(),
                                                  key=lambda a: (a.position, a.name))
                 if a.active],
-        country_choices=options(countries.country_choices(services._locale())),
+        country_choices=countries.country_choices(services._locale()),
         summary=summary, display_title=services.display_title, kinds=KINDS,
     ), (422 if error or request.method == "POST" else 200)
 

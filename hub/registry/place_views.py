@@ -49,10 +49,10 @@ def country(code: str) -> Any:
         is_focal_point=access.is_focal_point(current_user, page.code))
 
 
-def _matrix_page(template: str, region: str | None, **context: Any) -> Any:
-    matrix = places.gaps(region)
+def _matrix_page(template: str, area: str | None, **context: Any) -> Any:
+    matrix = places.gaps(area)
     if request.args.get("format") == "csv":
-        name = f"registry-gaps-{region or 'regions'}.csv"
+        name = f"registry-gaps-{area or 'regions'}.csv"
         return Response(places.gaps_csv(matrix), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     if request.args.get("format"):
@@ -61,7 +61,7 @@ def _matrix_page(template: str, region: str | None, **context: Any) -> Any:
                            place_label=lambda p: places.place_label(matrix, p),
                            links=lambda t, p: places.cell_links(matrix, t, p),
                            place_url=lambda p: url_for("places.region", region=p)
-                           if region is None else url_for("places.country", code=p),
+                           if area is None else url_for("places.country", code=p),
                            region_name=services.region_name, **context)
 
 

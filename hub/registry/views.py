@@ -259,7 +259,8 @@ def record(kind: str, record_id: int) -> str:
         rows=present(item, vocab), own_edition=own,
         other_editions=[e for e in editions if e is not own],
         region_name=services.region_name,
-        synthesis_html=stored(render(item.abstract)) if synthesis and item.abstract else None,
+        synthesis_html=stored(render(_without_title(item.abstract, item.title)))
+        if synthesis and item.abstract else None,
         synthesis_pdf=url_for("registry.synthesis_pdf", record_id=item.id)
         if synthesis and item.abstract else None,
         vocab=vocab, title=services.display_title(item), matches=matches, summary=summary,
@@ -271,6 +272,12 @@ def record(kind: str, record_id: int) -> str:
         states=STATE_LABELS, return_form=forms.ReturnForm(),
         key=services.record_key(item), display_title=services.display_title,
     )
+
+
+def _without_title(text: str, title: str) -> str:
+    """A synthesis opens with its title as a heading, for paper; the page has it above."""
+    first, _sep, rest = text.partition("\n")
+    return rest if first.strip() == f"# {title}" else text
 
 
 def _render_form(kind: Kind, form: Any, item: Record | None, apart: dict[str, str],
