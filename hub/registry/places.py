@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from hub.registry import fields, search, services
 from hub.registry.kinds import PUBLISHED
 from hub.registry.models import MODELS, Facet, FocalPoint, Record
 from hub.services import audit
+
+log = logging.getLogger(__name__)
 
 SECTION_SIZE = 10
 MAX_MEMBERS = 100
@@ -152,11 +155,26 @@ def country_page(viewer: Any, raw_code: str) -> CountryPage:
         members = [m for m in rows if access.can_view_member(viewer, m)]
     query = events.CountryQuery(country=code, viewer_id=getattr(viewer, "id", None)
                                 if access.is_active_member(viewer) else None)
-    sections = [result for _receiver, result in events.country_page_requested.send(
-        current_app._get_current_object(), event=query) if result is not None]
-    sections.sort(key=lambda s: s.key)
+    sections = _sections(query)
     return CountryPage(code=code, region=countries.region_of(code), lists=lists,
                        focal_points=focal_points(code), members=members, sections=sections)
+
+
+def _sections(query: events.CountryQuery) -> list[events.CountrySection]:
+    """What the other packages hold about the country. One failing receiver costs its own
+    section, not the page (it is logged as a fault)."""
+    app = current_app._get_current_object()
+    found = []
+    for receiver in events.country_page_requested.receivers_for(app):
+        try:
+            result = receiver(app, event=query)
+        except Exception:  # noqa: BLE001 - another package's fault must not break the page
+            log.exception("country page section %r failed for %s", receiver, query.country)
+            db.session.rollback()
+            continue
+        if result is not None:
+            found.append(result)
+    return sorted(found, key=lambda s: s.key)
 
 
 def country_json(page: CountryPage, viewer: Any) -> dict[str, Any]:

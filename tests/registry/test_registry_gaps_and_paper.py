@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import io
-import subprocess
 import zipfile
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 
 from hub.registry import offline, synthesis
 from hub.registry.kinds import KINDS
@@ -99,16 +99,14 @@ def test_the_synthesis_builder_compiles_a_draft_and_publishes_it(
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_every_kind_has_a_blank_form_in_three_languages(client, kind, tmp_path):
+def test_every_kind_has_a_blank_form_in_three_languages(client, kind):
     for lang, word in (("en", "Country" if kind == "needs" else "Contact"),
                        ("es", "País" if kind == "needs" else "Contacto"),
                        ("fr", "Pays" if kind == "needs" else "Contact")):
         response = client.get(f"/registry/{kind}/form.pdf?lang={lang}")
         assert response.status_code == 200 and response.data[:4] == b"%PDF"
-        path = tmp_path / f"{kind}-{lang}.pdf"
-        path.write_bytes(response.data)
-        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                              timeout=30, check=True).stdout
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(
+            response.data)).pages)
         assert word in text, (lang, text[:500])
     assert client.get(f"/registry/{kind}/form.pdf?lang=de").status_code == 404
 
