@@ -306,7 +306,11 @@ def new(kind: str) -> Any:
     if not access.can_submit_record(current_user):
         abort(403)
     if request.method == "GET":
-        form = forms.form_class(kind)(data=forms.starting_values(spec, current_user))
+        start = forms.starting_values(spec, current_user)
+        wanted = request.args.get("country", "").upper()
+        if kind == "needs" and countries.is_country(wanted):  # from a country's page
+            start["country"] = wanted
+        form = forms.form_class(kind)(data=start)
     else:
         form = forms.form_class(kind)()
     forms.fill_choices(form, spec, fields.Vocabulary.load(), _locale())

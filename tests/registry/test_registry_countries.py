@@ -40,7 +40,10 @@ def test_a_country_page_gathers_what_the_network_knows(client, make_record, owne
     assert "Peru only" not in page and "Closed long ago" not in page
     assert "Sign in to see the network" in page  # members are for members
     auth.login(owner)
-    assert "Wanjiru Focal" in client.get("/countries/KE").get_data(as_text=True)
+    page = client.get("/countries/KE").get_data(as_text=True)
+    assert "Wanjiru Focal" in page and "/registry/needs/new?country=KE" in page
+    form = client.get("/registry/needs/new?country=UG").get_data(as_text=True)
+    assert '<option selected value="UG">' in form
     assert client.get("/countries/ke").status_code == 301
     assert client.get("/countries/XX").status_code == 404
 
