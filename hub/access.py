@@ -214,14 +214,29 @@ def can_submit_record(who: Any) -> bool:
 
 
 def focal_point_countries(who: Any) -> frozenset[str]:
-    """The countries a member is a national focal point of (named by the Secretariat)."""
+    """The countries a member is a national focal point of (named by the Secretariat);
+    cached for the request (lists check every record)."""
     m = _member(who)
     if m is None:
         return frozenset()
     from hub.registry.models import FocalPoint
 
-    return frozenset(db.session.scalars(
+    cache: dict[int, frozenset[str]] | None = None
+    if has_app_context():
+        cache = g.setdefault("_hub_focal_points", {})
+        if m.id in cache:
+            return cache[m.id]
+    found = frozenset(db.session.scalars(
         db.select(FocalPoint.country).where(FocalPoint.member_id == m.id)))
+    if cache is not None:
+        cache[m.id] = found
+    return found
+
+
+def forget_focal_points() -> None:
+    """Drop the request's cached focal points after the Secretariat changes them."""
+    if has_app_context():
+        g.pop("_hub_focal_points", None)
 
 
 def is_focal_point(who: Any, country: str | None) -> bool:

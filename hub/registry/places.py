@@ -89,6 +89,7 @@ def add_focal_point(actor: Member, country: str, email: str) -> Member:
     db.session.add(FocalPoint(country=country, member_id=member.id, created_by_id=actor.id))
     audit(actor, "registry.focal_point.add", member, country)
     db.session.commit()
+    access.forget_focal_points()
     return member
 
 
@@ -101,6 +102,7 @@ def remove_focal_point(actor: Member, country: str, member_id: int) -> None:
     db.session.delete(row)
     audit(actor, "registry.focal_point.remove", row.member, row.country)
     db.session.commit()
+    access.forget_focal_points()
 
 
 def member_json(member: Member, viewer: Any) -> dict[str, Any]:
