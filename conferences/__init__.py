@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     """Register the conferences' blueprints, listeners, periodic task and demo seeder."""
     from conferences import (
         api,
+        country,
         models,  # noqa: F401  (the tables, for migrations)
         pdf,
         receivers,
@@ -36,4 +37,5 @@ def init_app(app: Flask) -> None:
     app.extensions["hub_seeders"].append(seed.seed_demo)
     events.member_approved.connect(services.on_member_approved)
     events.registration_requested.connect(receivers.on_registration_requested)
+    events.country_page_requested.connect(country.country_section)
     events.group_membership_changed.connect(services.on_group_membership_changed)

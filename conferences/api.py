@@ -43,6 +43,7 @@ _CONFERENCE_SCHEMA = {
         "source_lang": {"type": "string", "enum": ["en", "es", "fr"]},
         "translations": {"type": "object",
                          "description": "language -> {title, theme, description}"},
+        "countries": {"type": "array", "items": {"type": "string"}},
     },
 }
 _ROUND_SCHEMA = {"type": "object", "properties": {
@@ -88,6 +89,7 @@ def conference_json(conference: Conference, viewer: Any) -> dict[str, Any]:
         "thematic_area": conference.board.thematic_area.slug
         if conference.board.thematic_area else None,
         "keywords": conference.keyword_list,
+        "countries": list(conference.countries or []),
         "archive": services.archive_state(conference),
         "list_address": f"{conference.slug}@{_domain()}",
         "url": urls.absolute("conferences.detail", slug=conference.slug),
@@ -195,7 +197,7 @@ def _conference_data(data: dict[str, Any]) -> services.ConferenceData:
         moderators=moderators, lead_moderator=_text(data, "lead_moderator") or None,
         contact_name=_text(data, "contact_name"), contact_email=_text(data, "contact_email"),
         thematic_area=_text(data, "thematic_area"), keywords=_text(data, "keywords"),
-        announce=_bool(data, "announce"),
+        announce=_bool(data, "announce"), countries=_countries(data),
         translations=content.from_json(data, Conference) if "translations" in data else None,
         source_lang=_source_lang(data))
 
@@ -204,6 +206,16 @@ def _source_lang(data: dict[str, Any]) -> str | None:
     value = data.get("source_lang")
     if value is not None and value not in content.LANGUAGES:
         raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
+    return value
+
+
+def _countries(data: dict[str, Any]) -> list[str] | None:
+    value = data.get("countries")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise Invalid("'countries' must be a list of ISO country codes.",
+                      fields={"countries": "type"})
     return value
 
 

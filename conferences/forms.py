@@ -17,6 +17,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -79,6 +80,10 @@ class ConferenceForm(FlaskForm):
     thematic_area = SelectField(_l("Thematic area"), validators=[Optional()])
     keywords = StringField(_l("Keywords (comma-separated)"),
                            validators=[Optional(), Length(max=500)])
+    countries = SelectMultipleField(_l("Countries it is held in or about"),
+                                    validate_choice=False,
+                                    description=_l("Its country pages list it. Hold Ctrl "
+                                                   "(or ⌘) to choose several."))
     announce = BooleanField(_l("Announce it now (members and visitors see the public page)"),
                             default=True)
 

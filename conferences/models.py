@@ -75,6 +75,8 @@ class Conference(Translatable, db.Model):
     # mailed to everyone concerned; the audit log says who).
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # ISO codes of the countries it is held in or about (its country pages list it).
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
 

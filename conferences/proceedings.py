@@ -441,6 +441,7 @@ def publish(actor: Member, conference: Conference) -> Proceedings:
             organization=", ".join(p.name for p in conference.partners)
             or current_app.config.get("HUB_NAME", ""),
             thematic_areas=(area.slug,) if area else (),
-            keywords=tuple(conference.keyword_list), actor_id=actor.id))
+            keywords=tuple(conference.keyword_list), actor_id=actor.id,
+            countries=tuple(conference.countries or ())))
     return row
 

@@ -246,6 +246,7 @@ class ConferenceData:
     # {"es": {"title": ..., "theme": ..., "description": ...}}; None leaves them
     translations: dict[str, dict[str, str]] | None = None
     source_lang: str | None = None
+    countries: list[str] | None = None  # ISO codes it is held in or about
 
 
 def _required_text(value: str | None, name: str, limit: int, missing: Any) -> str:
@@ -357,6 +358,12 @@ def _apply(conference: Conference, board: Board, data: ConferenceData) -> None:
             k.strip() for k in data.keywords.split(",") if k.strip())[:500]
     if data.thematic_area is not None:
         board.thematic_area_id = hub_services.area_id_for(data.thematic_area)
+    if data.countries is not None:
+        wrong = [str(c)[:10] for c in data.countries if not countries.is_country(str(c))]
+        if wrong:
+            raise Invalid(str(_l("Not a country code: %(codes)s (use ISO codes such as KE).",
+                                 codes=", ".join(wrong))), fields={"countries": "choice"})
+        conference.countries = list(dict.fromkeys(str(c).upper() for c in data.countries))
     if data.moderators is not None or data.lead_moderator is not None:
         members = (_members_by_email(data.moderators, "moderators")
                    if data.moderators is not None else moderators(conference))

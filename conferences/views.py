@@ -24,6 +24,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -59,7 +60,7 @@ from conferences.models import (
 )
 from forums import queries
 from forums import services as forums
-from hub import access, content, content_forms, markup
+from hub import access, content, content_forms, countries, markup
 from hub import services as hub_services
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db
@@ -151,6 +152,7 @@ def _fill_form(form: ConferenceForm) -> None:
     form.thematic_area.choices = options(
         [("", _l("None")), *((a.slug, content.shown(a, "name"))
                              for a in hub_services.thematic_areas())])
+    form.countries.choices = options(countries.country_choices(str(get_locale() or "en")))
 
 
 def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
@@ -166,6 +168,7 @@ def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
         contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
         thematic_area=form.thematic_area.data or "", keywords=form.keywords.data or "",
         translations=content_forms.read(form), source_lang=content_forms.source(form),
+        countries=list(form.countries.data or []),
     )
     if creating:
         data.slug = form.slug.data

@@ -213,6 +213,42 @@ def can_submit_record(who: Any) -> bool:
     return _member(who) is not None
 
 
+def focal_point_countries(who: Any) -> frozenset[str]:
+    """The countries a member is a national focal point of (named by the Secretariat);
+    cached for the request (lists check every record)."""
+    m = _member(who)
+    if m is None:
+        return frozenset()
+    from hub.registry.models import FocalPoint
+
+    cache: dict[int, frozenset[str]] | None = None
+    if has_app_context():
+        cache = g.setdefault("_hub_focal_points", {})
+        if m.id in cache:
+            return cache[m.id]
+    found = frozenset(db.session.scalars(
+        db.select(FocalPoint.country).where(FocalPoint.member_id == m.id)))
+    if cache is not None:
+        cache[m.id] = found
+    return found
+
+
+def forget_focal_points() -> None:
+    """Drop the request's cached focal points after the Secretariat changes them."""
+    if has_app_context():
+        g.pop("_hub_focal_points", None)
+
+
+def is_focal_point(who: Any, country: str | None) -> bool:
+    return bool(country) and country in focal_point_countries(who)
+
+
+def _speaks_for(who: Any, record: Entry) -> bool:
+    """A country's needs are its focal points' as much as their owner's."""
+    return getattr(record, "kind", "") == "needs" and is_focal_point(
+        who, getattr(record, "country", None))
+
+
 def can_read_record(who: Any, record: Entry) -> bool:
     if record.state == "published":
         return True
@@ -220,20 +256,29 @@ def can_read_record(who: Any, record: Entry) -> bool:
     if m is None:
         return False
     return m.role == Role.SECRETARIAT or (record.owner_id is not None
-                                          and record.owner_id == m.id)
+                                          and record.owner_id == m.id) or _speaks_for(m, record)
 
 
 def can_edit_record(who: Any, record: Entry) -> bool:
-    """Owners edit their own records; the Secretariat edits any."""
+    """Owners edit their own records; the Secretariat edits any; a country's focal points
+    edit its needs."""
     m = _member(who)
     if m is None:
         return False
     return m.role == Role.SECRETARIAT or (record.owner_id is not None
-                                          and record.owner_id == m.id)
+                                          and record.owner_id == m.id) or _speaks_for(m, record)
 
 
-def can_publish_record(who: Any) -> bool:
-    """The Secretariat reviews, publishes and returns records."""
+def can_publish_record(who: Any, record: Entry | None = None) -> bool:
+    """The Secretariat reviews, publishes and returns records; a country's focal points
+    publish (and return) its needs."""
+    if is_secretariat(who):
+        return True
+    return record is not None and _speaks_for(who, record)
+
+
+def can_name_focal_points(who: Any) -> bool:
+    """National focal points are named by the Secretariat."""
     return is_secretariat(who)
 
 

@@ -19,18 +19,36 @@ from hub import events, markup
 
 
 def init_app(app: Flask) -> None:
-    from hub.registry import api, cli, refs, seed, services, views
+    from hub.registry import (
+        api,
+        cli,
+        desk_views,  # noqa: F401  (its routes are on the registry blueprint)
+        fields,
+        place_views,
+        refs,
+        seed,
+        services,
+        views,
+    )
     from hub.views import nav_item
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(place_views.bp)
     hub_api.register(app, api.bp)
     cli.init_app(app)
     app.extensions["registry"] = {"scan_seconds": 3600}
     nav_item(app, "registry.browse", _l("Registry"), lambda _who: True, order=60)
     app.extensions["hub_desk"].append(("registry.review", _l("Registry: records to review")))
+    app.extensions["hub_desk"].append(("places.focal_points", _l("Registry: national focal "
+                                                                 "points")))
+    app.extensions["hub_desk"].append(("registry.synthesis_builder", _l("Registry: synthesis "
+                                                                "report")))
     app.extensions["hub_home"].append(("registry/_home.html", 60))
     app.extensions["hub_periodic"].append(services.periodic)
     app.extensions["hub_seeders"].append(seed.seed_registry)
     app.add_template_global(views.home_block, "registry_home")
+    app.add_template_global(fields.record_languages, "record_languages")
+    app.add_template_global(lambda code: fields.language_name(code, services._locale()),
+                            "language_name")
     markup.register_preprocessor(refs.expand_references)
     events.proceedings_published.connect(services.file_proceedings)

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from hub import api
+from hub import api, countries
 from hub.errors import Invalid
-from hub.registry import search, services
+from hub.registry import places, search, services
 from hub.registry.kinds import KINDS
 from hub.registry.models import Need
 
@@ -127,8 +127,8 @@ def submit(kind: str, record_id: int) -> Any:
 @bp.post("/registry/<kind>/<int:record_id>/publish")
 @api.api_view
 def publish(kind: str, record_id: int) -> Any:
-    """Publish a record (the Secretariat)."""
-    actor = api.require_secretariat()
+    """Publish a record (the Secretariat; a country's focal points its needs)."""
+    actor = api.require_member()
     item = services.publish_record(actor, services.get_record(actor, kind, record_id))
     return jsonify(services.record_json(item, actor))
 
@@ -138,8 +138,9 @@ def publish(kind: str, record_id: int) -> Any:
              "properties": {"note": {"type": "string"}}})
 @api.api_view
 def return_(kind: str, record_id: int) -> Any:
-    """Send a record back to its owner as a draft, with a note (the Secretariat)."""
-    actor = api.require_secretariat()
+    """Send a record back to its owner as a draft, with a note (the Secretariat; a
+    country's focal points its needs)."""
+    actor = api.require_member()
     item = services.get_record(actor, kind, record_id)
     item = services.return_record(actor, item, api.field(api.body(), "note"))
     return jsonify(services.record_json(item, actor))
@@ -221,3 +222,66 @@ def put_follows() -> Any:
                       fields={k: "unknown" for k in unknown})
     return jsonify(services.set_follows(member, data.get("themes") or [],
                                         data.get("countries") or []))
+
+
+# -- by place ------------------------------------------------------------------------------
+
+@bp.get("/countries/<code>")
+@api.api_view
+def country(code: str) -> Any:
+    """A country's page: {code, name, region, needs, projects, opportunities (open to it),
+    reports, resources (each {total, items, more}), focal_points, members (null for
+    anonymous callers), sections (from other packages: conferences, meetings...)}."""
+    services.check_names(request.args, ())
+    viewer = api.caller()
+    return jsonify(places.country_json(places.country_page(viewer, code), viewer))
+
+
+@bp.get("/countries/<code>/focal-points")
+@api.api_view
+def get_focal_points(code: str) -> Any:
+    """The country's national focal points: {items: [{id, name, organization}]}."""
+    viewer = api.caller()
+    found = places.focal_points(places.country_code(code))
+    return api.page([places.member_json(m, viewer) for m in found], None)
+
+
+@bp.post("/countries/<code>/focal-points")
+@api.schema({"type": "object", "required": ["email"],
+             "properties": {"email": {"type": "string", "format": "email"}}})
+@api.api_view
+def add_focal_point(code: str) -> Any:
+    """Name a member national focal point of the country (the Secretariat)."""
+    actor = api.require_secretariat()
+    member = places.add_focal_point(actor, code, api.field(api.body(), "email"))
+    response = jsonify(places.member_json(member, actor))
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/countries/<code>/focal-points/<int:member_id>")
+@api.api_view
+def remove_focal_point(code: str, member_id: int) -> Any:
+    """Remove a national focal point (the Secretariat)."""
+    places.remove_focal_point(api.require_secretariat(), code, member_id)
+    return "", 204
+
+
+@bp.get("/registry/gaps")
+@api.api_view
+def gaps() -> Any:
+    """Gaps and overlaps: published needs against projects and open opportunities per
+    thematic area and UN region, or with region=CODE per country of that region.
+    format=csv gives the same as a table."""
+    services.check_names(request.args, ("region", "format"))
+    region = request.args.get("region") or None
+    if region is not None and region not in countries.REGIONS:
+        raise Invalid(f"region is one of: {', '.join(countries.REGIONS)}.",
+                      fields={"region": "choice"})
+    matrix = places.gaps(region)
+    fmt = request.args.get("format", "")
+    if fmt == "csv":
+        return Response(places.gaps_csv(matrix), mimetype="text/csv")
+    if fmt:
+        raise Invalid("format is csv (or leave it out for JSON).", fields={"format": "choice"})
+    return jsonify(places.gaps_json(matrix))

@@ -29,7 +29,8 @@ from hub.registry.kinds import Field, Kind
 
 MAX_ITEMS = 50
 CONTACT_KEYS = ("name", "email", "organization", "phone", "role")
-LINK_KEYS = ("url", "title")
+LINK_KEYS = ("url", "title", "language")
+EDITION_KEYS = ("language", "title", "abstract", "links")
 
 
 class FieldError(ValueError):
@@ -267,6 +268,11 @@ def _language(value: Any) -> str:
     return code
 
 
+def clean_contact(value: Any) -> dict[str, str]:
+    """One contact ({name, email, organization, phone, role} or "name | email | ...")."""
+    return _contact(value)
+
+
 def _contact(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         parts = [p.strip() for p in value.split("|")]
@@ -292,17 +298,60 @@ def _contact(value: Any) -> dict[str, str]:
 
 def _link(value: Any) -> dict[str, str]:
     if isinstance(value, str):
-        url, _sep, title = value.partition("|")
-        value = {"url": url.strip(), "title": title.strip()}
+        parts = [p.strip() for p in value.split("|")]
+        value = dict(zip(LINK_KEYS, parts, strict=False))
     if not isinstance(value, dict):
-        raise FieldError(_("each link must be an object with url and title"))
+        raise FieldError(_("each link must be an object with url, title and language"))
+    unknown = set(value) - set(LINK_KEYS)
+    if unknown:
+        raise FieldError(_("a link has only url, title and language (not %(names)s)",
+                           names=", ".join(sorted(str(k) for k in unknown))))
     url = _one_line(value.get("url"), 2000)
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise FieldError(_("%(value)s is not a web address (http:// or https://)",
                            value=url[:60] or "''"))
-    link = {"url": url, "title": _one_line(value.get("title"), 300)}
+    link = {"url": url, "title": _one_line(value.get("title"), 300),
+            "language": _language(value.get("language"))}
     return {k: v for k, v in link.items() if v}
+
+
+def _edition(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError(_("each edition must be an object with language, title, abstract "
+                           "and links"))
+    unknown = set(value) - set(EDITION_KEYS)
+    if unknown:
+        raise FieldError(_("an edition has only language, title, abstract and links "
+                           "(not %(names)s)", names=", ".join(sorted(str(k) for k in unknown))))
+    language = _language(value.get("language"))
+    if not language:
+        raise FieldError(_("each edition needs its language (an ISO code such as es)"))
+    links = _split(value.get("links"), "\n")
+    if len(links) > MAX_ITEMS:
+        raise FieldError(_("has more than %(n)d entries", n=MAX_ITEMS))
+    edition = {"language": language, "title": _one_line(value.get("title"), 300),
+               "abstract": _long_text(value.get("abstract"), 20_000),
+               "links": [_link(v) for v in links if v]}
+    if not (edition["title"] or edition["abstract"] or edition["links"]):
+        raise FieldError(_("the %(language)s edition has no title, summary or link",
+                           language=language))
+    return edition
+
+
+def edition_for(record: Any, locale: str) -> dict[str, Any] | None:
+    """The record's edition in `locale`, if it has one besides its own text."""
+    for edition in getattr(record, "editions", None) or []:
+        if edition.get("language") == locale:
+            return edition
+    return None
+
+
+def record_languages(record: Any) -> list[str]:
+    """The languages a record is available in: its own, then its editions' (badges)."""
+    found = [getattr(record, "language", "") or ""]
+    found += [e.get("language", "") for e in getattr(record, "editions", None) or []]
+    return _unique([c for c in found if c])
 
 
 def clean(spec: Field, value: Any, vocab: Vocabulary) -> Any:
@@ -348,6 +397,14 @@ def clean(spec: Field, value: Any, vocab: Vocabulary) -> Any:
         return [_contact(v) for v in items if v]
     if kind == "links":
         return [_link(v) for v in items if v]
+    if kind == "editions":
+        editions = [_edition(v) for v in items if v]
+        languages_seen = [e["language"] for e in editions]
+        twice = sorted({c for c in languages_seen if languages_seen.count(c) > 1})
+        if twice:
+            raise FieldError(_("more than one edition in %(language)s",
+                               language=", ".join(twice)))
+        return editions
     raise AssertionError(f"unknown field type {kind}")
 
 
@@ -364,7 +421,7 @@ def get(record: Any, spec: Field) -> Any:
         return (getattr(record, f"{spec.name}_start"), getattr(record, f"{spec.name}_end"))
     value = getattr(record, spec.name)
     if spec.type in {"countries", "regions", "themes", "strings", "lines", "contacts",
-                     "links"}:
+                     "links", "editions"}:
         return list(value or [])
     return value if value is not None else ("" if spec.type not in {"date"} else None)
 
@@ -406,8 +463,10 @@ def to_cell(spec: Field, value: Any) -> str:
         return "\n".join(" | ".join(c.get(k, "").replace("|", "/") for k in CONTACT_KEYS)
                          .rstrip(" |") for c in value)
     if spec.type == "links":
-        return "\n".join(" | ".join(x for x in (ln["url"], ln.get("title", "")) if x)
-                         for ln in value)
+        return "\n".join(" | ".join((ln["url"], ln.get("title", ""), ln.get("language", "")))
+                         .rstrip(" |") for ln in value)
+    if spec.type == "editions":
+        return json.dumps(value, ensure_ascii=False) if value else ""
     return "" if value is None else str(value)
 
 

@@ -22,7 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from hub import countries
 from hub.forms import MultiCheckboxField, options
@@ -31,6 +31,7 @@ from hub.registry.kinds import KINDS, Kind
 
 MAX_CONTACTS = 20
 MAX_LINKS = 30
+MAX_EDITIONS = 10
 COMMON_LANGUAGES = ("en", "es", "fr", "ar", "zh", "ru", "pt")
 
 
@@ -48,6 +49,24 @@ class LinkForm(Form):
     url = StringField(_l("Web address"), validators=[Optional(), Length(max=2000)],
                       render_kw={"type": "url", "placeholder": "https://"})
     title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    language = SelectField(_l("Language"), validate_choice=False, validators=[Optional()])
+
+
+class EditionForm(Form):
+    language = SelectField(_l("Language"), validate_choice=False, validators=[Optional()])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    abstract = TextAreaField(_l("Summary"), validators=[Optional()])
+    links = TextAreaField(_l("Links"), validators=[Optional()],
+                          description=_l("One per line: the web address, then | and its "
+                                         "title."))
+
+
+def _language_choices(locale: str) -> list[tuple[str, Any]]:
+    names = {code: fields.language_name(code, locale) for code in fields.languages()}
+    common = [(c, names[c]) for c in COMMON_LANGUAGES if c in names]
+    rest = sorted(((c, n) for c, n in names.items() if c not in COMMON_LANGUAGES
+                   and len(c) == 2), key=lambda item: fields.fold(item[1]))
+    return options([("", _l("Choose…")), *common, *rest])
 
 
 def _field_for(spec: fields.Field) -> dict[str, Any]:
@@ -84,6 +103,9 @@ def _field_for(spec: fields.Field) -> dict[str, Any]:
     if kind == "links":
         return {spec.name: FieldList(FormField(LinkForm), label=label,
                                      min_entries=1, max_entries=MAX_LINKS)}
+    if kind == "editions":
+        return {spec.name: FieldList(FormField(EditionForm), label=label,
+                                     min_entries=1, max_entries=MAX_EDITIONS)}
     raise AssertionError(kind)
 
 
@@ -93,6 +115,12 @@ def form_class(kind_name: str) -> type[FlaskForm]:
     attrs: dict[str, Any] = {}
     for spec in kind.fields:
         attrs.update(_field_for(spec))
+    # The Secretariat types in a paper form for someone without Internet access.
+    attrs["on_behalf_name"] = StringField(_l("Name"), validators=[Optional(), Length(max=300)])
+    attrs["on_behalf_organization"] = StringField(_l("Organization"),
+                                                  validators=[Optional(), Length(max=300)])
+    attrs["on_behalf_email"] = StringField(_l("Email"), validators=[Optional(), Length(max=300)],
+                                           render_kw={"type": "email"})
     return type(f"{kind_name.title()}Form", (FlaskForm,), attrs)
 
 
@@ -118,23 +146,26 @@ def fill_choices(form: FlaskForm, kind: Kind, vocab: fields.Vocabulary, locale: 
                 vocab.by_slug.items(), key=lambda item: (item[1].position, item[1].name))
                 if area.active or slug in (target.data or []))
         elif spec.type == "language":
-            names = {code: fields.language_name(code, locale) for code in
-                     fields.languages()}
-            common = [(c, names[c]) for c in COMMON_LANGUAGES if c in names]
-            rest = sorted(((c, n) for c, n in names.items() if c not in COMMON_LANGUAGES
-                           and len(c) == 2), key=lambda item: fields.fold(item[1]))
-            target.choices = options([("", _l("Choose…")), *common, *rest])
+            target.choices = _language_choices(locale)
+        elif spec.type in {"links", "editions"}:
+            choices = _language_choices(locale)
+            for entry in target:
+                entry.form.language.choices = choices
 
 
-def pad(form: FlaskForm, kind: Kind) -> None:
+def pad(form: FlaskForm, kind: Kind, locale: str = "en") -> None:
     """A blank row or two after the filled ones, so a page without JavaScript can add one."""
     for spec in kind.fields:
-        if spec.type in {"contacts", "links"}:
+        if spec.type in {"contacts", "links", "editions"}:
             entries = getattr(form, spec.name)
-            filled = sum(1 for e in entries if any((v or "").strip() for v in e.data.values()))
+            filled = sum(1 for e in entries if _filled(e.data))
             wanted = min(entries.max_entries, filled + (2 if filled == 0 else 1))
+            if spec.type == "editions":
+                wanted = min(entries.max_entries, filled + 1)
             while len(entries) < wanted:
-                entries.append_entry()
+                entry = entries.append_entry()
+                if spec.type != "contacts":
+                    entry.form.language.choices = _language_choices(locale)
 
 
 def starting_values(kind: Kind, member: Any) -> dict[str, Any]:
@@ -159,8 +190,14 @@ def initial(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:
             data[spec.name] = (", " if "," in spec.separators else "\n").join(value or [])
         elif spec.type == "lines":
             data[spec.name] = "\n".join(value or [])
+        elif spec.type == "editions":
+            data[spec.name] = [{**e, "links": fields.to_cell(_LINKS_SPEC, e.get("links", []))}
+                               for e in value or []]
         else:
             data[spec.name] = value
+    submitter = values.get("on_behalf_of") or {}
+    data.update({f"on_behalf_{k}": submitter.get(k, "") for k in ("name", "organization",
+                                                                  "email")})
     return data
 
 
@@ -177,11 +214,19 @@ def form_data(kind: Kind, form: FlaskForm) -> dict[str, Any]:
                 "start": getattr(form, f"{spec.name}_start").data,
                 "end": getattr(form, f"{spec.name}_end").data,
             }
-        elif spec.type in {"contacts", "links"}:
+        elif spec.type in {"contacts", "links", "editions"}:
             data[spec.name] = [e for e in getattr(form, spec.name).data if _filled(e)]
         else:
             data[spec.name] = getattr(form, spec.name).data
     return data
+
+
+def on_behalf_data(form: FlaskForm) -> dict[str, str] | None:
+    """{name, organization, email} from the Secretariat's "on behalf of" fields, or None."""
+    data = {"name": form.on_behalf_name.data or "",
+            "organization": form.on_behalf_organization.data or "",
+            "email": form.on_behalf_email.data or ""}
+    return data if any(v.strip() for v in data.values()) else None
 
 
 def place_errors(form: FlaskForm, kind: Kind, errors: dict[str, str]) -> dict[str, str]:
@@ -191,11 +236,15 @@ def place_errors(form: FlaskForm, kind: Kind, errors: dict[str, str]) -> dict[st
     for name, message in errors.items():
         spec = kind.field(name)
         target = getattr(form, name, None)
-        if spec is not None and spec.type not in {"period", "contacts", "links"} and target:
+        if spec is not None and spec.type not in {"period", "contacts", "links",
+                                                  "editions"} and target:
             target.errors = [*list(target.errors or []), message]
         else:
             apart[name] = message
     return apart
+
+
+_LINKS_SPEC = fields.Field("links", "links", "links")
 
 
 class ReturnForm(FlaskForm):
@@ -206,8 +255,9 @@ class ReturnForm(FlaskForm):
 class ImportForm(FlaskForm):
     kind = SelectField(_l("Kind of records"),
                        choices=options((k.name, k.plural) for k in KINDS.values()))
-    file = FileField(_l("CSV or JSON file"), validators=[
-        FileRequired(), FileAllowed(["csv", "json", "txt"], _l("A .csv or .json file"))])
+    file = FileField(_l("CSV, ODS or JSON file"), validators=[
+        FileRequired(), FileAllowed(["csv", "json", "txt", "ods"],
+                                    _l("A .csv, .ods or .json file"))])
     dry_run = BooleanField(_l("Only check the file; change nothing"))
     publish = BooleanField(_l("Publish the records at once"))
 
@@ -216,3 +266,17 @@ class FollowForm(FlaskForm):
     themes = MultiCheckboxField(_l("Thematic areas"), validate_choice=False)
     countries = SelectMultipleField(_l("Countries"), validate_choice=False,
                                     description=_l("Hold Ctrl (or ⌘) to choose several."))
+
+
+class FocalPointForm(FlaskForm):
+    country = SelectField(_l("Country"), validate_choice=False,
+                          validators=[DataRequired(_l("Choose a country."))])
+    email = StringField(_l("Member's email address"),
+                        validators=[DataRequired(_l("Give the member's address.")),
+                                    Length(max=254)], render_kw={"type": "email"})
+
+
+class SynthesisForm(FlaskForm):
+    title = StringField(_l("Title of the synthesis"),
+                        validators=[DataRequired(_l("Give the synthesis a title.")),
+                                    Length(max=300)])

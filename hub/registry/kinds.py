@@ -21,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 #   strings        short strings (keywords, authors)
 #   lines          ordered paragraphs (a country's needs, in priority order)
 #   contacts       [{name, organization, email, phone, role}]
-#   links          [{url, title}]
+#   links          [{url, title, language}]
+#   editions       the record in other languages: [{language, title, abstract, links}]
 LIST_TYPES = frozenset({"countries", "regions", "themes", "strings", "lines", "contacts",
-                        "links"})
+                        "links", "editions"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,14 @@ _CONTACTS = Field("contacts", "contacts", _l("Contacts"),
 _LINKS = Field("links", "links", _l("Links"),
                help=_l("Where the documents and details are (the registry keeps links, "
                        "not files)."))
+_EDITIONS = Field("editions", "editions", _l("Other language editions"),
+                  help=_l("The same record in another language: its title, summary and "
+                          "links in that language."))
+_COUNTRIES_ABOUT = Field("countries", "countries", _l("Countries"),
+                         help=_l("The countries it is about."))
+_REGIONS_ABOUT = Field("regions", "regions", _l("Regions"),
+                       help=_l("The UN regional groups it is about, when it covers a whole "
+                               "region."))
 
 
 def _themes(required: bool) -> Field:
@@ -130,6 +139,7 @@ PROJECTS = Kind(
         _CONTACTS,
         _LINKS,
         Field("status", "choice", _l("Status"), required=True, choices=PROJECT_STATUS),
+        _EDITIONS,
     ),
 )
 
@@ -153,6 +163,7 @@ OPPORTUNITIES = Kind(
         Field("deadline", "date", _l("Deadline"), end=True),
         _CONTACTS,
         _LINKS,
+        _EDITIONS,
     ),
 )
 
@@ -169,6 +180,7 @@ NEEDS = Kind(
         _text("measures_taken", _l("Measures already taken")),
         _CONTACTS,
         _LINKS,
+        _EDITIONS,
     ),
 )
 
@@ -178,6 +190,8 @@ RESOURCES = Kind(
     fields=(
         _TITLE,
         Field("type", "choice", _l("Type"), required=True, choices=RESOURCE_TYPES),
+        _COUNTRIES_ABOUT,
+        _REGIONS_ABOUT,
         _themes(False),
         Field("authors", "strings", _l("Authors"), help=_l("One per line.")),
         Field("published_on", "date", _l("Published on")),
@@ -188,6 +202,7 @@ RESOURCES = Kind(
         _text("abstract", _l("Abstract")),
         _LINKS,
         _CONTACTS,
+        _EDITIONS,
     ),
 )
 
@@ -200,11 +215,18 @@ REPORTS = Kind(
         Field("type", "choice", _l("Type"), required=True, choices=REPORT_TYPES),
         Field("timeframe", "period", _l("Timeframe")),
         Field("organization", "text", _l("Organization"), max_length=300),
+        _COUNTRIES_ABOUT,
+        _REGIONS_ABOUT,
         _themes(False),
+        Field("language", "language", _l("Language")),
         Field("keywords", "strings", _l("Keywords"), separators=",;\n",
               help=_l("Separated by commas.")),
+        # A synthesis report's whole text is its summary (Markdown).
+        Field("abstract", "longtext", _l("Summary"), max_length=100_000),
+        _text("lessons_learned", _l("Lessons learned")),
         _LINKS,
         _CONTACTS,
+        _EDITIONS,
     ),
 )
 
@@ -221,7 +243,7 @@ STATE_LABELS = {DRAFT: _l("Draft"), SUBMITTED: _l("Waiting for review"),
 # Read-only keys of the JSON shape: accepted (and ignored) on import, refused on POST/PATCH
 # only when they would change something they cannot.
 READ_ONLY = frozenset({"id", "kind", "key", "url", "api_url", "state", "owner", "created_at",
-                       "updated_at", "published_at", "review_note"})
+                       "updated_at", "published_at", "review_note", "languages"})
 
 
 def get(name: str) -> Kind | None:

@@ -48,6 +48,10 @@ class Record(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When followers heard of it (opportunities): set once, so re-publishing is quiet.
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The record in other languages: [{language, title, abstract, links}] (issue 12).
+    editions: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # Entered by the Secretariat from a paper form on behalf of {name, organization, email}.
+    submitter: Mapped[dict | None] = mapped_column(JSON)
 
     owner: Mapped[Member | None] = relationship()
 
@@ -116,6 +120,7 @@ class Resource(Record):
     language: Mapped[str] = mapped_column(String(10), default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     abstract: Mapped[str] = mapped_column(Text, default="")
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     __mapper_args__ = {"polymorphic_identity": "resources", "polymorphic_load": "selectin"}
 
@@ -128,6 +133,10 @@ class Report(Record):
     timeframe_end: Mapped[date | None] = mapped_column(Date)
     organization: Mapped[str] = mapped_column(String(300), default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(10), default="")
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
 
     __mapper_args__ = {"polymorphic_identity": "reports", "polymorphic_load": "selectin"}
 
@@ -166,3 +175,21 @@ class Follow(db.Model):
     member: Mapped[Member] = relationship()
 
     __table_args__ = (Index("ix_registry_follow_facet_value", "facet", "value"),)
+
+
+class FocalPoint(db.Model):
+    """A national focal point: speaks for a country in the registry (publishes its needs).
+    Named by the Secretariat."""
+
+    __tablename__ = "registry_focal_point"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"))
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+
+    __table_args__ = (Index("ix_registry_focal_point_member_id", "member_id"),)

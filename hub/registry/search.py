@@ -98,8 +98,7 @@ def facet_values(record: Record) -> set[tuple[str, str]]:
         values.add(("type", record.type))
     if record.kind == "projects" and record.status:
         values.add(("status", record.status))
-    if getattr(record, "language", None):
-        values.add(("language", record.language))
+    values |= {("language", code) for code in fields.record_languages(record)}
     values |= {("organization", o) for o in organizations(record)}
     start, end = date_range(record)
     if start or end:
@@ -119,6 +118,7 @@ def search_text(record: Record, vocab: fields.Vocabulary) -> tuple[str, str]:
 def _search_text(record: Record, vocab: fields.Vocabulary) -> tuple[str, str]:
     kind = KINDS[record.kind]
     parts: list[str] = []
+    titles: list[str] = [record.title or ""]
     for spec in kind.fields:
         if spec.name == "title":
             continue
@@ -143,9 +143,16 @@ def _search_text(record: Record, vocab: fields.Vocabulary) -> tuple[str, str]:
                                                c.get("role")))) for c in value)
         elif spec.type == "links":
             parts.extend(ln.get("title", "") for ln in value)
+        elif spec.type == "editions":
+            # Every edition is found: its title weighs as a title, the rest as the body.
+            titles.extend(e.get("title", "") for e in value)
+            for edition in value:
+                parts.append(edition.get("abstract", ""))
+                parts.extend(ln.get("title", "") for ln in edition.get("links", []))
     if record.external_id:
         parts.append(record.external_id)
-    return fields.fold(record.title or ""), fields.fold("\n".join(p for p in parts if p))
+    return (fields.fold(" ".join(t for t in titles if t)),
+            fields.fold("\n".join(p for p in parts if p)))
 
 
 def reindex(record: Record, vocab: fields.Vocabulary) -> None:

@@ -13,7 +13,7 @@ from hub.extensions import db
 from hub.models import Member, Role
 from hub.registry import services
 from hub.registry.kinds import DRAFT, PUBLISHED, SUBMITTED
-from hub.registry.models import Follow, Record
+from hub.registry.models import FocalPoint, Follow, Record
 
 CBD = "https://www.cbd.int"
 BCH = "https://bch.cbd.int"
@@ -194,7 +194,18 @@ def _records(today: Any) -> list[tuple[str, str, str, dict[str, Any]]]:
             "language": "en", "keywords": ["risk assessment", "roadmap", "LMO"],
             "abstract": "A roadmap for the steps of a risk assessment, with guidance on "
                         "specific types of LMOs and traits.",
-            "links": [{"url": BCH + "/en/risk-assessment", "title": "Guidance"}],
+            "links": [{"url": BCH + "/en/risk-assessment", "title": "Guidance",
+                       "language": "en"}],
+            "editions": [
+                {"language": "es", "title": "Orientación sobre la evaluación del riesgo de "
+                 "los organismos vivos modificados",
+                 "abstract": "Una hoja de ruta para las etapas de una evaluación del riesgo.",
+                 "links": [{"url": BCH + "/es/risk-assessment", "title": "Orientación",
+                            "language": "es"}]},
+                {"language": "fr", "title": "Orientations sur l'évaluation des risques des "
+                 "organismes vivants modifiés",
+                 "links": [{"url": BCH + "/fr/risk-assessment", "title": "Orientations",
+                            "language": "fr"}]}],
         }),
         ("moderator@example.org", "resources", PUBLISHED, {
             "title": "Manual de detección de OVM por PCR en tiempo real",
@@ -222,12 +233,28 @@ def _records(today: Any) -> list[tuple[str, str, str, dict[str, Any]]]:
             "title": "Mid-term evaluation: LMO detection in East Africa",
             "type": "evaluation", "timeframe": {"start": d(-500), "end": d(-100)},
             "organization": "UNEP", "thematic_areas": ["detection-identification"],
+            "countries": ["KE", "UG", "TZ"], "regions": ["africa"],
             "keywords": ["evaluation", "laboratories"],
+            "abstract": "Three national laboratories detect LMOs in maize and cotton.",
+            "lessons_learned": "Shared reference materials saved a year of work.",
         }),
         ("kofi@example.org", "reports", PUBLISHED, {
             "title": "Mission report: biosafety framework assessment in Ghana",
             "type": "mission", "timeframe": "2024-03", "organization": "Ghana EPA",
+            "countries": ["GH"],
             "thematic_areas": ["national-frameworks", "handling-transport"],
+        }),
+        ("secretariat@example.org", "reports", PUBLISHED, {
+            "title": "National desk study: mainstreaming biosafety in Ecuador",
+            "type": "case_study", "timeframe": "2023", "organization": "Ministerio del "
+            "Ambiente", "countries": ["EC"], "thematic_areas": ["national-frameworks"],
+            "language": "en",
+            "abstract": "How biosafety entered the national development plan.",
+            "lessons_learned": "Start with the ministries that already plan budgets.",
+            "editions": [{"language": "es", "title": "Estudio nacional: integración de la "
+                          "bioseguridad en el Ecuador",
+                          "abstract": "Cómo la bioseguridad entró en el plan nacional de "
+                                      "desarrollo."}],
         }),
         ("secretariat@example.org", "reports", PUBLISHED, {
             "title": "Synthesis of capacity-building needs in national reports",
@@ -260,6 +287,9 @@ def seed_registry(members: list[Member]) -> None:
     if old is not None:
         old.updated_at = clock.now() - timedelta(days=400)
     wanjiru = by_email.get("wanjiru@example.org")
+    if wanjiru is not None and wanjiru.country:  # Kenya's national focal point
+        db.session.add(FocalPoint(country=wanjiru.country, member_id=wanjiru.id,
+                                  created_by_id=secretariat.id))
     if wanjiru is not None:
         db.session.add(Follow(member_id=wanjiru.id, facet="country", value="KE"))
         db.session.add(Follow(member_id=wanjiru.id, facet="theme", value="risk-assessment"))

@@ -82,10 +82,14 @@ def _locale() -> str:
 
 
 def display_title(record: Record) -> str:
-    """The title people see: needs have none of their own, they are their country's."""
+    """The title people see, in their language when the record has that edition: needs
+    have none of their own, they are their country's."""
     if record.kind == "needs":
         return _("Capacity needs of %(country)s",
                  country=countries.country_name(record.country or "", _locale()))
+    edition = fields.edition_for(record, _locale())
+    if edition and edition.get("title"):
+        return edition["title"]
     return record.title
 
 
@@ -159,7 +163,7 @@ def validate(kind: Kind, data: Mapping[str, Any], vocab: fields.Vocabulary,
 
 
 def _check_keys(kind: Kind, data: Mapping[str, Any], record: Record | None = None) -> None:
-    allowed = {f.name for f in kind.fields} | {"external_id"} | READ_ONLY
+    allowed = {f.name for f in kind.fields} | {"external_id", "on_behalf_of"} | READ_ONLY
     if kind.name == "needs":
         allowed.add("title")  # read-only for needs, shown in their JSON
     unknown = sorted(str(k) for k in data if k not in allowed)
@@ -187,6 +191,36 @@ def _external_id(kind: Kind, data: Mapping[str, Any], record: Record | None) -> 
             raise Conflict(_("Another record has the external id %(value)s.", value=value),
                            fields={"external_id": "taken"})
     return value
+
+
+def _submitter(actor: Member, data: Mapping[str, Any]) -> dict[str, str] | None | bool:
+    """Whom the Secretariat enters a record for (from a paper form): {name, organization,
+    email}; False when `data` does not say."""
+    if "on_behalf_of" not in data:
+        return False
+    raw = data["on_behalf_of"]
+    if raw in (None, "", {}):
+        return None
+    if not access.is_secretariat(actor):
+        raise Forbidden(_("Only the Secretariat enters records on behalf of someone."))
+    try:
+        contact = fields.clean_contact(raw)
+    except fields.FieldError as exc:
+        raise Invalid(_("on_behalf_of: %(why)s", why=exc.message),
+                      fields={"on_behalf_of": exc.message}) from exc
+    if not contact.get("name"):
+        raise Invalid(_("on_behalf_of: name the person the record is entered for."),
+                      fields={"on_behalf_of": "required"})
+    return {k: contact[k] for k in ("name", "organization", "email") if contact.get(k)}
+
+
+def _check_publish(actor: Member | None, record: Record) -> None:
+    if access.can_publish_record(actor, record):
+        return
+    if record.kind == "needs":
+        raise Forbidden(_("A country's needs are published by its national focal points "
+                          "or the Secretariat; submit them for review."))
+    raise Forbidden(_("Only the Secretariat publishes records; submit it for review."))
 
 
 def _write(record: Record, kind: Kind, values: Mapping[str, Any]) -> None:
@@ -240,8 +274,26 @@ def enter_state(actor: Member | None, record: Record, state: str, notify: bool =
         record.submitted_at = now
         if notify and actor is not None:
             _tell_secretariat(actor, [display_title(record)], 1)
+            if record.kind == "needs":
+                _tell_focal_points(actor, record)
     else:
         record.state = DRAFT
+
+
+def _tell_focal_points(actor: Member, record: Record) -> None:
+    """A proposal for a country's needs goes to the country's focal points too."""
+    from hub.registry.models import FocalPoint
+
+    points = db.session.scalars(select(Member).join(
+        FocalPoint, FocalPoint.member_id == Member.id).where(
+        FocalPoint.country == record.country, Member.id != actor.id,
+        Member.status == MemberStatus.ACTIVE))
+    for point in points:
+        if point.is_secretariat:
+            continue  # told already
+        send_mail(point.email, "registry_submitted", language=point.language,
+                  name=point.name, actor=actor, titles=[display_title(record)], count=1,
+                  url=record_url(record))
 
 
 def _start_state(actor: Member, state: str | None) -> str:
@@ -249,8 +301,6 @@ def _start_state(actor: Member, state: str | None) -> str:
     if state not in STATES:
         raise Invalid(_("state must be one of: %(states)s.", states=", ".join(STATES)),
                       fields={"state": "choice"})
-    if state == PUBLISHED and not access.can_publish_record(actor):
-        raise Forbidden(_("Only the Secretariat publishes records; submit it for review."))
     return state
 
 
@@ -268,10 +318,14 @@ def create_record(actor: Member, kind_name: str, data: Mapping[str, Any], *,
     state = _start_state(actor, state)
     vocab = vocab or fields.Vocabulary.load()
     values = validate(kind, data, vocab)
+    submitter = _submitter(actor, data)
     record = MODELS[kind.name](state=DRAFT, owner_id=actor.id)
     record.owner = actor
     record.external_id = _external_id(kind, data, None)
+    record.submitter = submitter or None
     _write(record, kind, values)
+    if state == PUBLISHED:
+        _check_publish(actor, record)
     db.session.add(record)
     db.session.flush()
     enter_state(actor, record, state, notify=notify)
@@ -292,8 +346,16 @@ def update_record(actor: Member, record: Record, data: Mapping[str, Any], *,
     vocab = vocab or fields.Vocabulary.load()
     values = validate(kind, data, vocab, current=current_values(record))
     record.external_id = _external_id(kind, data, record)
+    submitter = _submitter(actor, data)
+    if submitter is not False:
+        record.submitter = submitter
     _write(record, kind, values)
     record.reminded_at = None
+    if (record.state == PUBLISHED and record.kind == "needs"
+            and not access.can_publish_record(actor, record)):
+        # Only the country's focal points (or the Secretariat) speak for it: anyone
+        # else's change to its published needs is a proposal, reviewed again.
+        enter_state(actor, record, SUBMITTED)
     db.session.flush()
     search.reindex(record, vocab)
     audit(actor, "registry.update", record, record_key(record))
@@ -314,8 +376,7 @@ def submit_record(actor: Member, record: Record) -> Record:
 
 
 def publish_record(actor: Member, record: Record) -> Record:
-    if not access.can_publish_record(actor):
-        raise Forbidden(_("Only the Secretariat publishes records."))
+    _check_publish(actor, record)
     if record.state == PUBLISHED:
         raise Conflict(_("This record is already published."))
     enter_state(actor, record, PUBLISHED)
@@ -326,7 +387,7 @@ def publish_record(actor: Member, record: Record) -> Record:
 
 def return_record(actor: Member, record: Record, note: str) -> Record:
     """Send a record back to its owner as a draft, saying what to change."""
-    if not access.can_publish_record(actor):
+    if not access.can_publish_record(actor, record):
         raise Forbidden(_("Only the Secretariat returns records."))
     note = (note or "").strip()
     if not note:
@@ -394,12 +455,22 @@ def record_json(record: Record, viewer: Any) -> dict[str, Any]:
         "created_at": _iso(record.created_at),
         "updated_at": _iso(record.updated_at),
         "published_at": _iso(record.published_at),
+        "languages": fields.record_languages(record),
+        "on_behalf_of": _submitter_json(viewer, record.submitter),
         "url": record_url(record),
         "api_url": link("registry_api.record", kind=kind.name, record_id=record.id),
     })
     if access.can_edit_record(viewer, record):
         data["review_note"] = record.review_note
     return data
+
+
+def _submitter_json(viewer: Any, submitter: dict[str, str] | None) -> dict | None:
+    if not submitter:
+        return None
+    if access.can_see_contact_details(viewer):
+        return dict(submitter)
+    return {k: v for k, v in submitter.items() if k != "email"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -514,7 +585,16 @@ class ImportReport:
 
 def read_file(raw: bytes, filename: str = "", content_type: str = "") -> tuple[list[dict], int]:
     """(rows, number of the first row) from CSV or JSON bytes. JSON is a list of objects or
-    our own export ({"items": [...]}); CSV has a header row (comma, semicolon or tab)."""
+    our own export ({"items": [...]}); CSV has a header row (comma, semicolon or tab); an
+    OpenDocument spreadsheet (.ods, the offline template) is read from its first sheet."""
+    from hub.registry import offline
+
+    if offline.is_ods(raw, filename):
+        rows = offline.read_ods(raw)
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise Invalid(_("Import at most %(n)d rows at a time.", n=MAX_IMPORT_ROWS),
+                          fields={"file": "too_many"})
+        return rows, 2
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -575,7 +655,7 @@ def import_records(actor: Member, kind_name: str, rows: list[dict[str, Any]], *,
     vocab = fields.Vocabulary.load()
     _open_transaction()
     report = ImportReport(kind=kind.name, dry_run=dry_run)
-    known = {f.name for f in kind.fields} | {"id", "external_id"}
+    known = {f.name for f in kind.fields} | {"id", "external_id", "on_behalf_of"}
     ignored: dict[str, None] = {}
     seen: dict[str, int] = {}
     submitted: list[str] = []
@@ -914,6 +994,7 @@ def file_proceedings(sender: Any, event: events.ProceedingsEvent, **_kw: Any) ->
         "organization": event.organization[:300],
         "thematic_areas": [s for s in event.thematic_areas if s in vocab.by_slug],
         "keywords": list(event.keywords),
+        "countries": [c for c in event.countries if countries.is_country(c)],
         "links": links,
     }
     values = validate(kind, data, vocab)
@@ -933,9 +1014,14 @@ def file_proceedings(sender: Any, event: events.ProceedingsEvent, **_kw: Any) ->
 
 # -- what the pages show ---------------------------------------------------------------------------
 
-def review_queue() -> list[Record]:
-    return list(db.session.scalars(
-        select(Record).where(Record.state == SUBMITTED).order_by(Record.submitted_at)))
+def review_queue(viewer: Any = None) -> list[Record]:
+    """What waits for review: everything for the Secretariat; for a national focal point,
+    the needs proposed for their countries."""
+    stmt = select(Record).where(Record.state == SUBMITTED).order_by(Record.submitted_at)
+    if viewer is not None and not access.is_secretariat(viewer):
+        stmt = stmt.where(Record.kind == "needs", Record.id.in_(
+            select(Need.id).where(Need.country.in_(sorted(access.focal_point_countries(viewer))))))
+    return list(db.session.scalars(stmt))
 
 
 def review_count() -> int:
@@ -978,12 +1064,31 @@ def _values(args: Any, name: str, split: bool = True) -> list[str]:
     return found
 
 
+FILTER_NAMES = ("q", "country", "theme", "region", "type", "status", "organization", "year",
+                "language", "from", "to", "open", "state", "mine", "sort")
+# Not filters, but understood beside them: pages, exports, the API's paging and facets.
+PAGING_NAMES = ("page", "format", "limit", "offset", "facets")
+
+
+def check_names(args: Any, allowed: Iterable[str]) -> None:
+    """Invalid naming every query parameter not in `allowed`, and the allowed ones: a
+    filter mistyped (`?author=Smith`) must not quietly find everything."""
+    allowed = tuple(allowed)
+    unknown = sorted(str(k) for k in args if k not in allowed)
+    if unknown:
+        raise Invalid(_("Unknown filter: %(names)s. The filters are: %(allowed)s.",
+                        names=", ".join(n[:40] for n in unknown[:10]),
+                        allowed=", ".join(allowed)),
+                      fields={n[:40]: "unknown" for n in unknown[:10]})
+
+
 def parse_filters(args: Any, kind_name: str | None, viewer: Any) -> tuple[search.Filters, str]:
     """Filters and sort order from a query string: q, country, theme, region, type,
     status, organization, year, language (each repeatable or comma-separated; values of
     one filter are alternatives), from, to (dates), open (opportunities still open),
-    state, mine, sort."""
+    state, mine, sort. Any other name (but paging's) is refused."""
     kind = kind_named(kind_name) if kind_name else None
+    check_names(args, FILTER_NAMES + PAGING_NAMES)
     vocab = fields.Vocabulary.load()
     errors: dict[str, str] = {}
     facets: dict[str, tuple[str, ...]] = {}
@@ -1037,7 +1142,8 @@ def parse_filters(args: Any, kind_name: str | None, viewer: Any) -> tuple[search
         owner_id = viewer.id
     sort = args.get("sort", "").strip()
     if sort and sort not in search.SORTS:
-        errors["sort"] = _("is one of: %(choices)s", choices=", ".join(search.SORTS))
+        errors["sort"] = _("%(value)s is not a sort order; the sorts are: %(choices)s",
+                           value=sort[:40], choices=", ".join(search.SORTS))
     q = args.get("q", "").strip()[:500]
     open_only = args.get("open", "") in {"1", "true", "yes", "on"}
     if errors:

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from hub import access, countries
 from hub.errors import HubError, Invalid
 from hub.forms import options
-from hub.markup import render_plain
+from hub.markup import render, render_plain, stored
 from hub.registry import fields, forms, search, services
 from hub.registry.kinds import (
     DRAFT,
@@ -249,12 +249,23 @@ def record(kind: str, record_id: int) -> str:
     item = services.get_record(current_user, kind, record_id)
     vocab = fields.Vocabulary.load()
     matches = services.matches_for(current_user, item) if kind == "needs" else []
+    # The reader's own language first: its edition above the record, the others below.
+    editions = [{**e, "abstract_html": render_plain(e.get("abstract", ""))}
+                for e in item.editions or []]
+    own = next((e for e in editions if e["language"] == _locale()), None)
+    synthesis = kind == "reports" and item.type == "synthesis"
     return render_template(
         "registry/record.html", record=item, kind=KINDS[kind], kinds=KINDS,
-        rows=present(item, vocab),
+        rows=present(item, vocab), own_edition=own,
+        other_editions=[e for e in editions if e is not own],
+        region_name=services.region_name,
+        synthesis_html=stored(render(_without_title(item.abstract, item.title)))
+        if synthesis and item.abstract else None,
+        synthesis_pdf=url_for("registry.synthesis_pdf", record_id=item.id)
+        if synthesis and item.abstract else None,
         vocab=vocab, title=services.display_title(item), matches=matches, summary=summary,
         can_edit=access.can_edit_record(current_user, item),
-        can_publish=access.can_publish_record(current_user),
+        can_publish=access.can_publish_record(current_user, item),
         contact_details=access.can_see_contact_details(current_user),
         can_discuss=current_app.extensions.get("hub_discuss") is not None
         and access.is_active_member(current_user) and item.state == PUBLISHED,
@@ -263,12 +274,29 @@ def record(kind: str, record_id: int) -> str:
     )
 
 
+def _without_title(text: str, title: str) -> str:
+    """A synthesis opens with its title as a heading, for paper; the page has it above."""
+    first, _sep, rest = text.partition("\n")
+    return rest if first.strip() == f"# {title}" else text
+
+
 def _render_form(kind: Kind, form: Any, item: Record | None, apart: dict[str, str],
                  status: int = 200) -> Any:
-    forms.pad(form, kind)
+    forms.pad(form, kind, _locale())
+    # A new need may be published by the Secretariat and the focal points of its country.
+    can_publish = (access.can_publish_record(current_user, item) if item is not None
+                   else access.is_secretariat(current_user) or (
+                       kind.name == "needs" and bool(access.focal_point_countries(current_user))))
     return render_template("registry/form.html", kind=kind, form=form, record=item,
-                           apart=apart, states=STATE_LABELS,
-                           can_publish=access.can_publish_record(current_user)), status
+                           apart=apart, states=STATE_LABELS, can_publish=can_publish,
+                           can_publish_all=access.is_secretariat(current_user)), status
+
+
+def _form_data(kind: Kind, form: Any) -> dict[str, Any]:
+    data = forms.form_data(kind, form)
+    if access.is_secretariat(current_user):
+        data["on_behalf_of"] = forms.on_behalf_data(form)
+    return data
 
 
 @bp.route(f"/{KIND}/new", methods=["GET", "POST"])
@@ -278,7 +306,11 @@ def new(kind: str) -> Any:
     if not access.can_submit_record(current_user):
         abort(403)
     if request.method == "GET":
-        form = forms.form_class(kind)(data=forms.starting_values(spec, current_user))
+        start = forms.starting_values(spec, current_user)
+        wanted = request.args.get("country", "").upper()
+        if kind == "needs" and countries.is_country(wanted):  # from a country's page
+            start["country"] = wanted
+        form = forms.form_class(kind)(data=start)
     else:
         form = forms.form_class(kind)()
     forms.fill_choices(form, spec, fields.Vocabulary.load(), _locale())
@@ -287,7 +319,7 @@ def new(kind: str) -> Any:
         action = request.form.get("action", "submit")
         state = {"draft": DRAFT, "publish": PUBLISHED}.get(action, SUBMITTED)
         try:
-            item = services.create_record(current_user, kind, forms.form_data(spec, form),
+            item = services.create_record(current_user, kind, _form_data(spec, form),
                                           state=state)
         except HubError as exc:
             apart = forms.place_errors(form, spec, exc.fields)
@@ -312,7 +344,8 @@ def edit(kind: str, record_id: int) -> Any:
         abort(403)
     vocab = fields.Vocabulary.load()
     if request.method == "GET":
-        form = forms.form_class(kind)(data=forms.initial(spec, services.current_values(item)))
+        form = forms.form_class(kind)(data=forms.initial(
+            spec, {**services.current_values(item), "on_behalf_of": item.submitter}))
     else:
         form = forms.form_class(kind)()
     forms.fill_choices(form, spec, vocab, _locale())
@@ -320,7 +353,7 @@ def edit(kind: str, record_id: int) -> Any:
     if form.validate_on_submit():
         action = request.form.get("action", "save")
         try:
-            services.update_record(current_user, item, forms.form_data(spec, form),
+            services.update_record(current_user, item, _form_data(spec, form),
                                    vocab=vocab)
             if action == "submit" and item.state == DRAFT:
                 services.submit_record(current_user, item)
@@ -385,9 +418,9 @@ def mine() -> str:
 @bp.get("/review")
 @login_required
 def review() -> str:
-    if not access.can_publish_record(current_user):
+    if not (access.is_secretariat(current_user) or access.focal_point_countries(current_user)):
         abort(403)
-    return render_template("registry/review.html", records=services.review_queue(),
+    return render_template("registry/review.html", records=services.review_queue(current_user),
                            kinds=KINDS, summary=summary, return_form=forms.ReturnForm(),
                            display_title=services.display_title)
 

@@ -128,7 +128,7 @@ def test_the_workflow_through_the_api(client, owner, secretariat, token_for, smt
     ("post", "/api/v1/registry/projects/import", None, 422, "invalid"),
     ("put", "/api/v1/registry/follows", {"themes": ["astrology"]}, 422, "invalid"),
     ("get", "/api/v1/registry/needs/999/matches", None, 404, "not_found"),
-    ("post", "/api/v1/registry/projects/999/publish", None, 403, "forbidden"),
+    ("post", "/api/v1/registry/projects/999/publish", None, 404, "not_found"),
 ])
 def test_refusals_are_json(client, owner, token_for, method, url, body, status, code):
     kwargs = {"headers": token_for(owner)}
