@@ -20,13 +20,12 @@ def init_app(app: Flask) -> None:
     from conferences import (
         api,
         models,  # noqa: F401  (the tables, for migrations)
-        pdf,
         schedule,
         seed,
         services,
         views,
     )
-    from hub import events
+    from hub import events, pdf
 
     # Where the proceedings PDF finds DejaVu Sans (Debian's fonts-dejavu-core).
     app.config.setdefault("HUB_PDF_FONT_DIR", os.environ.get("HUB_PDF_FONT_DIR")

@@ -19,7 +19,7 @@ from config import ROOT, load_config
 from hub.errors import HubError
 from hub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
 
-FEATURE_PACKAGES = ("forums", "conferences", "listserv")
+FEATURE_PACKAGES = ("forums", "conferences", "meetings", "listserv")
 
 
 @event.listens_for(Engine, "connect")

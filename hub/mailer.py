@@ -86,12 +86,16 @@ def render_mail(template: str, language: str, **context: Any) -> tuple[str, str,
 
 
 def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
-              headers: dict[str, str] | None = None, **context: Any) -> None:
-    """Queue a message from the hub itself to one person (in the current transaction)."""
+              headers: dict[str, str] | None = None, calendar: str | None = None,
+              **context: Any) -> None:
+    """Queue a message from the hub itself to one person (in the current transaction).
+    `calendar` is an iCalendar object (METHOD:REQUEST) carried as a text/calendar
+    alternative, so mail clients offer to add the event."""
     subject, text, html = render_mail(template, language, **context)
     jobs.enqueue(
         "mail.send",
         {
+            "calendar": calendar,
             "to": safe_header(to),
             "name": safe_header(name),
             "subject": safe_header(subject),
@@ -116,6 +120,9 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
         msg[key] = value
     msg.set_content(payload["text"])
     msg.add_alternative(payload["html"], subtype="html")
+    if payload.get("calendar"):
+        msg.add_alternative(payload["calendar"], subtype="calendar",
+                            params={"method": "REQUEST"})
     return msg
 
 
