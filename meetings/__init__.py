@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         receivers,
         reminders,
         seed,
+        services,
         views,
     )
 
@@ -34,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.extensions["hub_seeders"].append(seed.seed_demo)
     events.registration_requested.connect(receivers.on_registration_requested)
     events.country_page_requested.connect(receivers.on_country_page_requested)
+    events.group_chair_changed.connect(services.on_group_chair_changed)
