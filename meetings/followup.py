@@ -92,9 +92,10 @@ def add_recommendation(actor: Member, meeting: Meeting, data: RecommendationData
     number = (db.session.scalar(db.select(func.max(Recommendation.number)).where(
         Recommendation.meeting_id == meeting.id)) or 0) + 1
     rec = Recommendation(meeting_id=meeting.id, number=number, text="", status="open")
-    rec.meeting = meeting
-    _apply(rec, data)
     db.session.add(rec)
+    rec.meeting = meeting
+    with db.session.no_autoflush:
+        _apply(rec, data)
     hub_services.audit(actor, "meeting.recommendation", meeting, f"#{number}")
     db.session.commit()
     return rec

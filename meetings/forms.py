@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from hub import clock, countries
 from hub import services as hub_services
+from hub.forms import options
 from hub.i18n import timezones
 from meetings.followup import STATUS_LABELS
 from meetings.services import KIND_LABELS, LEVEL_LABELS
@@ -63,8 +64,8 @@ class MeetingForm(FlaskForm):
                        description=_l("In links and in the list address: lower-case letters, "
                                       "digits and dashes."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
-    level = SelectField(_l("Level"), choices=list(LEVEL_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=options(KIND_LABELS.items()))
+    level = SelectField(_l("Level"), choices=options(LEVEL_LABELS.items()))
     region = SelectField(_l("Region"), validators=[Optional()])
     country = SelectField(_l("Country where it is held"), validators=[Optional()])
     theme = SelectField(_l("Thematic area"), validators=[Optional()])
@@ -78,9 +79,9 @@ class MeetingForm(FlaskForm):
                         description=_l("Leave empty for an online meeting."))
     online_url = URLField(_l("Online link"), validators=[Optional(), Length(max=500)],
                           description=_l("Shown to participants only."))
-    visibility = SelectField(_l("Who may see it"), choices=[
+    visibility = SelectField(_l("Who may see it"), choices=options([
         ("public", _l("Everyone")), ("members", _l("Network members")),
-        ("group", _l("A group only"))])
+        ("group", _l("A group only"))]))
     group = SelectField(_l("Group"), validators=[Optional()])
     capacity = IntegerField(_l("Places"), validators=[Optional(), NumberRange(min=1)],
                             description=_l("Leave empty for no limit; beyond it, a waiting "
@@ -97,15 +98,17 @@ class MeetingForm(FlaskForm):
     def fill_choices(self) -> None:
         locale = str(get_locale() or "en")
         empty = [("", "—")]
-        self.region.choices = empty + countries.region_choices()
-        self.country.choices = empty + countries.country_choices(locale)
-        self.theme.choices = empty + [(a.slug, a.name) for a in hub_services.thematic_areas()]
-        self.timezone.choices = [(z, z) for z in timezones()]
+        self.region.choices = options(empty + countries.region_choices())
+        self.country.choices = options(empty + countries.country_choices(locale))
+        self.theme.choices = options(
+            empty + [(a.slug, a.name) for a in hub_services.thematic_areas()])
+        self.timezone.choices = options([(z, z) for z in timezones()])
         from hub.extensions import db
         from hub.models import Group
 
-        self.group.choices = empty + [(g.slug, g.name) for g in db.session.scalars(
-            db.select(Group).where(Group.kind == "group").order_by(Group.name))]
+        groups = db.session.scalars(
+            db.select(Group).where(Group.kind == "group").order_by(Group.name))
+        self.group.choices = options(empty + [(g.slug, g.name) for g in groups])
 
 
 class FiltersForm(FlaskForm):
@@ -120,10 +123,11 @@ class FiltersForm(FlaskForm):
     def fill_choices(self) -> None:
         locale = str(get_locale() or "en")
         empty = [("", _l("Any"))]
-        self.level.choices = empty + list(LEVEL_LABELS.items())
-        self.region.choices = empty + countries.region_choices()
-        self.country.choices = empty + countries.country_choices(locale)
-        self.theme.choices = empty + [(a.slug, a.name) for a in hub_services.thematic_areas()]
+        self.level.choices = options(empty + list(LEVEL_LABELS.items()))
+        self.region.choices = options(empty + countries.region_choices())
+        self.country.choices = options(empty + countries.country_choices(locale))
+        self.theme.choices = options(
+            empty + [(a.slug, a.name) for a in hub_services.thematic_areas()])
 
 
 class OrganizerForm(FlaskForm):
@@ -140,7 +144,7 @@ class AgendaForm(FlaskForm):
 
 class DocumentForm(FlaskForm):
     title = StringField(_l("Document title"), validators=[DataRequired(), Length(max=300)])
-    language = SelectField(_l("Language"), choices=list(LANGUAGES))
+    language = SelectField(_l("Language"), choices=options(LANGUAGES))
     url = URLField(_l("Link"), validators=[Optional(), Length(max=500)])
     upload = FileField(_l("or a file"))
 
@@ -157,7 +161,7 @@ class RegisterForm(FlaskForm):
 
 
 class SubmissionForm(FlaskForm):
-    kind = SelectField(_l("What you submit"), choices=list(SUBMISSION_LABELS.items()))
+    kind = SelectField(_l("What you submit"), choices=options(SUBMISSION_LABELS.items()))
     body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=50000)],
                          description=_l("Markdown. Shared with the other participants."))
     upload = FileField(_l("A file (optional)"))
@@ -170,12 +174,12 @@ class RecommendationForm(FlaskForm):
     owner_organization = StringField(_l("or an organization"),
                                      validators=[Optional(), Length(max=200)])
     due_on = DateField(_l("Due date"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("Status"), choices=options(STATUS_LABELS.items()))
 
 
 class ProgressForm(FlaskForm):
     body = TextAreaField(_l("Progress"), validators=[Optional(), Length(max=10000)])
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("Status"), choices=options(STATUS_LABELS.items()))
 
 
 class ProceedingsForm(FlaskForm):
