@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
@@ -47,20 +47,21 @@ SOURCES = ("web", "api", "email", "invitation")
 # -- times and mail -------------------------------------------------------------------------
 
 def when_for(value: datetime | None, member: Any, meeting: Meeting) -> str:
-    """A time in the member's zone and language, and in the meeting's own zone when it
-    differs ("… (Africa/Nairobi); 10:00 in Europe/Paris")."""
+    """A time spelled out in the member's zone and language, and in the meeting's own
+    zone when it differs: "lunes, 11 de marzo de 2030, 9:00 (America/Argentina/Buenos_Aires)
+    — 15:00 (Africa/Nairobi)"."""
     if value is None:
         return ""
     zone_name = getattr(member, "timezone", None)
     zone = ZoneInfo(zone_name) if zone_name and is_timezone(zone_name) else ZoneInfo("UTC")
     loc = getattr(member, "language", None) or "en"
-    mine = format_datetime(clock.aware(value).astimezone(zone), "full", tzinfo=zone,
-                           locale=loc)
-    if str(zone) == meeting.timezone:
-        return mine
-    theirs = format_datetime(clock.aware(value).astimezone(ZoneInfo(meeting.timezone)),
-                             "short", tzinfo=ZoneInfo(meeting.timezone), locale=loc)
-    return f"{mine} — {theirs} ({meeting.timezone})"
+    mine = clock.aware(value).astimezone(zone)
+    text = f"{format_date(mine, 'full', locale=loc)}, {format_time(mine, 'short', locale=loc)}"
+    text += f" ({zone})"
+    if str(zone) != meeting.timezone:
+        theirs = clock.aware(value).astimezone(ZoneInfo(meeting.timezone))
+        text += f" — {format_time(theirs, 'short', locale=loc)} ({meeting.timezone})"
+    return text
 
 
 def mail_context(meeting: Meeting, member: Member) -> dict[str, Any]:

@@ -148,9 +148,8 @@ def test_publishing_the_proceedings_files_a_meeting_report(app, people, workshop
     [event] = received
     assert event.report_type == "meeting_report" and event.countries == ("KE",)
     assert event.key == f"meeting:{workshop.slug}" and "risk-assessment" in event.thematic_areas
-    from hub.registry.models import Record
-
     from hub.extensions import db
+    from hub.registry.models import Record
 
     report = db.session.scalar(db.select(Record).where(Record.external_id == event.key))
     assert report is not None and report.state == "published"
