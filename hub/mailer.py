@@ -89,8 +89,8 @@ def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
               headers: dict[str, str] | None = None, calendar: str | None = None,
               **context: Any) -> None:
     """Queue a message from the hub itself to one person (in the current transaction).
-    `calendar` is an iCalendar object (METHOD:REQUEST) carried as a text/calendar
-    alternative, so mail clients offer to add the event."""
+    `calendar` is an iCalendar object (METHOD:REQUEST or CANCEL) carried as a
+    text/calendar alternative, so mail clients offer to add (or remove) the event."""
     subject, text, html = render_mail(template, language, **context)
     jobs.enqueue(
         "mail.send",
@@ -121,8 +121,9 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
     msg.set_content(payload["text"])
     msg.add_alternative(payload["html"], subtype="html")
     if payload.get("calendar"):
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in payload["calendar"] else "REQUEST"
         msg.add_alternative(payload["calendar"], subtype="calendar",
-                            params={"method": "REQUEST"})
+                            params={"method": method})
     return msg
 
 

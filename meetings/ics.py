@@ -66,7 +66,7 @@ def _event(meeting: Meeting, method: str | None) -> list[str]:
         lines.append(f"DESCRIPTION:{_escape(description)}")
     if where:
         lines.append(f"LOCATION:{_escape(where)}")
-    if method == "REQUEST":
+    if method in {"REQUEST", "CANCEL"}:
         organizer = current_app.config["MAIL_DEFAULT_SENDER"]
         address = organizer.rsplit("<", 1)[-1].rstrip(">").strip()
         lines.append(f"ORGANIZER;CN={_escape(current_app.config.get('HUB_NAME', 'Hub'))}"
@@ -95,5 +95,7 @@ def calendar(meetings: Iterable[Meeting], name: str = "", method: str | None = N
 
 
 def invitation(meeting: Meeting, email: str) -> str:
-    """The METHOD:REQUEST object an invitation or confirmation mail carries."""
-    return calendar([meeting], method="REQUEST", attendee=email)
+    """The object an invitation or confirmation mail carries: METHOD:REQUEST, or
+    METHOD:CANCEL once the meeting is called off (calendars then remove the event)."""
+    method = "CANCEL" if meeting.cancelled_at is not None else "REQUEST"
+    return calendar([meeting], method=method, attendee=email)

@@ -265,3 +265,16 @@ def proceedings(slug: str) -> Any:
         except HubError as exc:
             flash(exc.message, "error")
     return redirect(url_for("meetings.followup", slug=slug) + "#proceedings")
+
+
+@bp.post("/<slug>/cancel")
+@login_required
+def cancel_meeting(slug: str) -> Any:
+    meeting = _managed(slug)
+    try:
+        registration.cancel_meeting(me(), meeting, request.form.get("reason", ""))
+    except HubError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The meeting is cancelled; everyone registered has been told."), "info")
+    return redirect(url_for("meetings.detail", slug=slug))

@@ -322,3 +322,26 @@ def invite(actor: Member, meeting: Meeting, emails: str = "", whole_group: bool 
     hub_services.audit(actor, "meeting.invite", meeting, f"{len(unique)} people")
     db.session.commit()
     return unique
+
+
+def cancel_meeting(actor: Member, meeting: Meeting, reason: str) -> Meeting:
+    """Call the meeting off: registration closes, its board locks, and everyone
+    registered (or waiting) is told why, with a METHOD:CANCEL calendar entry."""
+    services.require_manager(actor, meeting)
+    if meeting.cancelled_at is not None:
+        raise Conflict(str(_l("This meeting was cancelled.")), code="cancelled")
+    if services.is_past(meeting):
+        raise Conflict(str(_l("This meeting has taken place.")), code="past")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Invalid(str(_l("Say why the meeting is cancelled.")), fields={"reason": "required"})
+    meeting.cancelled_at = clock.now()
+    meeting.registration_open = False
+    meeting.sequence = (meeting.sequence or 0) + 1
+    if meeting.board is not None:
+        meeting.board.locked = True
+    for row in registrations(meeting, (PENDING, CONFIRMED, WAITLISTED)):
+        mail(row.member, "meeting_cancelled", meeting, calendar=True, reason=reason[:2000])
+    hub_services.audit(actor, "meeting.cancel", meeting, reason[:500])
+    db.session.commit()
+    return meeting

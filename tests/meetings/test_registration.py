@@ -120,3 +120,37 @@ def test_email_registration_for_a_full_meeting_is_waitlisted(app, people, worksh
     request = events.RegistrationRequest(board_id=workshop.board_id, member_id=people.bob.id)
     [reply] = [r for _, r in events.registration_requested.send(app, event=request) if r]
     assert reply.status == "waitlisted"
+
+
+def test_cancelling_a_meeting_tells_everyone_and_removes_the_event(
+        client, auth, people, workshop, smtp, run_jobs):
+    from datetime import timedelta
+
+    from hub import clock
+    from meetings import reminders
+
+    registration.register(people.alice, workshop)
+    registration.register(people.bob, workshop)
+    registration.register(people.carol, workshop)  # on the waiting list
+    run_jobs()
+    smtp.clear()
+    auth.login(people.organizer)
+    client.post(f"/meetings/{workshop.slug}/cancel", data={"reason": ""})
+    assert workshop.cancelled_at is None
+    client.post(f"/meetings/{workshop.slug}/cancel", data={"reason": "The venue closed."})
+    run_jobs()
+    for member in (people.alice, people.bob, people.carol):
+        [mail] = smtp.to(member.email)
+        assert "The venue closed." in mail.get_body(("plain",)).get_content()
+        [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+        assert part.get_param("method") == "CANCEL"
+        parsed = icalendar.Calendar.from_ical(part.get_content())
+        assert str(parsed.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    with pytest.raises(Exception) as refused:
+        registration.register(people.outsider, workshop)
+    assert getattr(refused.value, "status", None) == 409
+    smtp.clear()
+    clock.freeze(workshop.starts_at - timedelta(hours=2))
+    reminders.periodic()
+    run_jobs()
+    assert smtp.messages == []
