@@ -101,6 +101,20 @@ def registrations(meeting: Meeting, statuses: tuple[str, ...] | None = None
     return list(db.session.scalars(query.order_by(Registration.created_at, Registration.id)))
 
 
+def member_meetings(member: Member, limit: int = 300) -> list[Meeting]:
+    """The meetings in a member's own calendar: those they registered for (confirmed,
+    pending or waiting) and those they organize, that they may still see."""
+    registered = db.select(Registration.meeting_id).where(
+        Registration.member_id == member.id,
+        Registration.status.in_([PENDING, CONFIRMED, WAITLISTED]))
+    organizing = access.group_ids(member) or {-1}
+    rows = db.session.scalars(
+        db.select(Meeting).where(Meeting.id.in_(registered)
+                                 | Meeting.moderator_group_id.in_(organizing))
+        .order_by(Meeting.starts_at.desc()).limit(limit))
+    return [m for m in rows if services.can_see(member, m)]
+
+
 def confirmed_count(meeting: Meeting) -> int:
     return db.session.scalar(db.select(func.count(Registration.id)).where(
         Registration.meeting_id == meeting.id, Registration.status == CONFIRMED)) or 0

@@ -10,9 +10,11 @@ and then moved into the past, as a finished meeting would be. Imports `hub`, `fo
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import datetime, timedelta
 
+from forums import services as forums
 from hub import clock
 from hub import services as hub_services
 from hub.errors import HubError
@@ -22,6 +24,20 @@ from meetings import followup, registration, services, submissions
 from meetings.models import Meeting, Reminder
 
 log = logging.getLogger(__name__)
+
+
+def _logo(color: tuple[int, int, int]) -> bytes:
+    """A small generated logo (a disc and two bars), so the demo shows one."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (160, 64), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((6, 6, 58, 58), fill=color)
+    draw.rectangle((70, 20, 150, 28), fill=color)
+    draw.rectangle((70, 36, 130, 44), fill=(150, 150, 150))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def seed_demo(members: list[Member]) -> None:
@@ -52,7 +68,8 @@ def _workshop(people: dict[str, Member], now: datetime) -> None:
         visibility="public", capacity=30, submission_deadline=now + timedelta(days=5),
         organizers=[sec.email, people["wanjiru"].email]))
     services.add_organizer(sec, meeting, "African Biosafety Network of Expertise",
-                           "https://example.org/abne")
+                           "https://example.org/abne",
+                           forums.Upload("abne.png", "image/png", _logo((180, 90, 20))))
     for title in ("Opening and national updates", "Risk assessment case studies",
                   "Training needs and a joint work plan", "Recommendations"):
         services.add_agenda_item(sec, meeting, title)

@@ -132,12 +132,7 @@ def member_feed(token: str) -> Response:
         abort(404)
     if not access.is_active_member(member):
         abort(404)
-    rows = [m for m in services.calendar(member, limit=500)
-            + services.calendar(member, past=True, limit=100)
-            if services.can_manage(member, m)
-            or registration.registration_of(member, m) is not None
-            and registration.registration_of(member, m).status in {"confirmed", "pending",
-                                                                     "waitlisted"}]
+    rows = registration.member_meetings(member)
     return _ics_response(ics.calendar(rows, name=_("My meetings")), "my-meetings")
 
 
