@@ -153,7 +153,8 @@ def detail(slug: str) -> str:
         local_start=services.local(meeting, meeting.starts_at),
         local_end=services.local(meeting, meeting.ends_at),
         country=countries.country_name(meeting.country, locale) if meeting.country else "",
-        region=countries.REGIONS.get(meeting.region or "", ""),
+        region=_(countries.REGIONS[meeting.region]) if meeting.region in countries.REGIONS
+        else "",
         labels=services.KIND_LABELS, levels=services.LEVEL_LABELS,
         recommendations=meeting.recommendations, statuses=followup.STATUS_LABELS,
         past=services.is_past(meeting), can_submit=participant or manager)
