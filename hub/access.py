@@ -4,7 +4,9 @@ A "place" is anything with board-shaped fields (a forum board, a conference's bo
 `visibility` ("public" | "members" | "group"), `group_id`, `posting` ("all" |
 "moderators"), `moderator_group_id`, `opens_at`, `closes_at`, `locked` (and, when present,
 `summaries_after_close`: moderators' summaries are still taken after closing). Conference rules
-reach boards through these fields, so this module imports no feature package.
+reach boards through these fields, so this module imports no feature package. A group's
+elected chairperson (`GroupChair`) moderates the places whose group it is (the group's
+board, its meetings).
 Every page, API endpoint, search, feed, socket join, digest and email uses it.
 """
 
