@@ -42,8 +42,15 @@ _REC_SCHEMA = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["open", "in_progress", "done", "dropped"]}}}
 
 
-def meeting_json(meeting: Meeting, viewer: Any) -> dict[str, Any]:
-    mine = registration.registration_of(viewer, meeting)
+_UNKNOWN: Any = object()
+
+
+def meeting_json(meeting: Meeting, viewer: Any, mine: Any = _UNKNOWN,
+                 confirmed: int | None = None) -> dict[str, Any]:
+    """One meeting; lists pass the viewer's registration and the confirmed count they
+    read for all meetings at once."""
+    if mine is _UNKNOWN:
+        mine = registration.registration_of(viewer, meeting)
     participant = mine is not None and mine.status == "confirmed"
     manager = services.can_manage(viewer, meeting)
     return {
@@ -60,7 +67,7 @@ def meeting_json(meeting: Meeting, viewer: Any) -> dict[str, Any]:
         "visibility": meeting.visibility,
         "group": meeting.group.slug if meeting.group else None,
         "board": meeting.board.slug if meeting.board else None,
-        "capacity": meeting.capacity, "places_left": registration.places_left(meeting),
+        "capacity": meeting.capacity, "places_left": registration.places_left(meeting, confirmed),
         "requires_approval": meeting.requires_approval,
         "registration_open": meeting.registration_open,
         "submission_deadline": isotime(meeting.submission_deadline),
@@ -156,8 +163,11 @@ def calendar() -> Any:
                                kind=args.get("kind", ""))
     viewer = api.caller()
     rows = services.calendar(viewer, filters, past=args.get("past") == "1",
-                             limit=api.limit_arg(100, 500))
-    return api.page([meeting_json(m, viewer) for m in rows], None)
+                             limit=api.limit_arg(100, 500), details=True)
+    mine = registration.registrations_of(viewer, rows)
+    counts = registration.confirmed_counts(rows)
+    return api.page([meeting_json(m, viewer, mine.get(m.id), counts.get(m.id, 0))
+                     for m in rows], None)
 
 
 @bp.post("/meetings")

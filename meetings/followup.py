@@ -141,11 +141,9 @@ def add_progress(actor: Member, rec: Recommendation, body: str, status: str | No
 
 def tracker(who: Any, status: str = "", owner: str = "") -> list[Recommendation]:
     """Recommendations across the meetings the viewer may see, the soonest due first."""
-    meetings_seen = {m.id: m for m in services.calendar(who, past=True, limit=1000)
-                     + services.calendar(who, limit=1000)}
-    if not meetings_seen:
-        return []
-    query = db.select(Recommendation).where(Recommendation.meeting_id.in_(meetings_seen))
+    seen = db.select(Meeting.id).where(services.visible_condition(who))
+    query = db.select(Recommendation).where(Recommendation.meeting_id.in_(seen)).options(
+        db.joinedload(Recommendation.meeting), db.joinedload(Recommendation.owner))
     if status in REC_STATUSES:
         query = query.where(Recommendation.status == status)
     rows = list(db.session.scalars(query.order_by(

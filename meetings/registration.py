@@ -120,10 +120,32 @@ def confirmed_count(meeting: Meeting) -> int:
         Registration.meeting_id == meeting.id, Registration.status == CONFIRMED)) or 0
 
 
-def places_left(meeting: Meeting) -> int | None:
+def confirmed_counts(meetings: list[Meeting]) -> dict[int, int]:
+    """Confirmed registrations of many meetings in one query (for lists)."""
+    if not meetings:
+        return {}
+    rows = db.session.execute(
+        db.select(Registration.meeting_id, func.count(Registration.id))
+        .where(Registration.meeting_id.in_([m.id for m in meetings]),
+               Registration.status == CONFIRMED).group_by(Registration.meeting_id))
+    return {meeting_id: count for meeting_id, count in rows}
+
+
+def registrations_of(who: Any, meetings: list[Meeting]) -> dict[int, Registration]:
+    """A member's registrations for many meetings in one query (for lists)."""
+    if not meetings or not access.is_active_member(who):
+        return {}
+    rows = db.session.scalars(db.select(Registration).where(
+        Registration.member_id == who.id,
+        Registration.meeting_id.in_([m.id for m in meetings])))
+    return {row.meeting_id: row for row in rows}
+
+
+def places_left(meeting: Meeting, confirmed: int | None = None) -> int | None:
     if meeting.capacity is None:
         return None
-    return max(0, meeting.capacity - confirmed_count(meeting))
+    count = confirmed if confirmed is not None else confirmed_count(meeting)
+    return max(0, meeting.capacity - count)
 
 
 def is_participant(who: Any, meeting: Meeting) -> bool:

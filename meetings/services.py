@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services as forums
 from forums import urls
@@ -108,7 +109,7 @@ class Filters:
     kind: str = ""
 
 
-def _visible_condition(who: Any) -> Any:
+def visible_condition(who: Any) -> Any:
     """`can_see` as SQL: announced and readable (hub.access's rules), or run by the viewer."""
     member = who if access.is_active_member(who) else None
     if member is None:
@@ -124,12 +125,13 @@ def _visible_condition(who: Any) -> Any:
 
 
 def calendar(who: Any, filters: Filters = Filters(), *, past: bool = False,
-             limit: int = 200) -> list[Meeting]:
-    """Upcoming (soonest first) or past (latest first) meetings the viewer may see."""
+             limit: int = 200, details: bool = False) -> list[Meeting]:
+    """Upcoming (soonest first) or past (latest first) meetings the viewer may see;
+    `details` loads what the API shows of each (partners, agenda, documents) at once."""
     from hub.models import ThematicArea
 
     now = clock.now()
-    query = db.select(Meeting).where(_visible_condition(who))
+    query = db.select(Meeting).where(visible_condition(who))
     query = query.where(Meeting.ends_at <= now) if past else query.where(Meeting.ends_at > now)
     if filters.level in LEVELS:
         query = query.where(Meeting.level == filters.level)
@@ -145,11 +147,16 @@ def calendar(who: Any, filters: Filters = Filters(), *, past: bool = False,
         query = query.join(ThematicArea, ThematicArea.id == Meeting.thematic_area_id).where(
             ThematicArea.slug == filters.theme)
     order = Meeting.starts_at.desc() if past else Meeting.starts_at
+    if details:
+        query = query.options(
+            selectinload(Meeting.organizers), selectinload(Meeting.agenda),
+            selectinload(Meeting.documents), joinedload(Meeting.thematic_area),
+            joinedload(Meeting.group), joinedload(Meeting.board))
     return list(db.session.scalars(query.order_by(order, Meeting.id).limit(limit)))
 
 
 def in_country(who: Any, country: str) -> list[Meeting]:
-    query = db.select(Meeting).where(_visible_condition(who), Meeting.country == country,
+    query = db.select(Meeting).where(visible_condition(who), Meeting.country == country,
                                      Meeting.announced_at.is_not(None))
     return list(db.session.scalars(query.order_by(Meeting.starts_at.desc()).limit(50)))
 
