@@ -97,3 +97,20 @@ def test_invitations_carry_the_event(client, auth, people, make_meeting, smtp, r
     [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
     assert str(event["UID"]).startswith(f"meeting-{meeting.id}@")
     assert smtp.to(people.bob.email) == []
+
+
+def test_organizers_edit_a_recommendation_on_the_page(client, auth, people, workshop):
+    from meetings import followup
+
+    rec = followup.add_recommendation(people.organizer, workshop, followup.RecommendationData(
+        text="Old text.", owner_organization="ABNE"))
+    auth.login(people.organizer)
+    client.post(f"/meetings/{workshop.slug}/recommendations/{rec.id}", data={
+        "text": "New text.", "owner_email": people.carol.email, "owner_organization": "",
+        "due_on": "2030-07-01", "status": "open"})
+    page = client.get(f"/meetings/{workshop.slug}/followup").get_data(as_text=True)
+    assert "New text." in page and "Carol Mwangi" in page and "2030-07-01" in page
+    auth.logout()
+    auth.login(people.carol)  # the new owner records progress, but does not edit
+    page = client.get(f"/meetings/{workshop.slug}/followup").get_data(as_text=True)
+    assert "Record progress" in page and "Edit the recommendation" not in page
