@@ -19,14 +19,13 @@ def init_app(app: Flask) -> None:
         api,
         country,
         models,  # noqa: F401  (the tables, for migrations)
-        pdf,
         receivers,
         schedule,
         seed,
         services,
         views,
     )
-    from hub import events
+    from hub import events, pdf
 
     # Where the proceedings PDF finds DejaVu Sans (Debian's fonts-dejavu-core).
     if not app.config.get("HUB_PDF_FONT_DIR"):

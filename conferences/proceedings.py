@@ -13,7 +13,6 @@ once. Publishing sends `hub.events.proceedings_published`. Imports `hub`, `forum
 
 from __future__ import annotations
 
-import re
 import textwrap
 from datetime import datetime
 from typing import Any
@@ -264,21 +263,6 @@ def edition(row: Proceedings) -> dict[str, Any]:
 
 # -- the plain-text version -------------------------------------------------------------------
 
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"
-                       r"|(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\3(?![\w*])")
-_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
-_CODE = re.compile(r"`([^`]+)`")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
-
-
-def unmark(text: str) -> str:
-    """Markdown source as plain reading text (for the PDF): no emphasis marks, links as
-    "text (address)", no heading hashes. Quotes and lists read well as they are."""
-    text = _LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] and m[1] != m[2] else m[2],
-                     text or "")
-    text = _CODE.sub(r"\1", text)
-    text = _HEADING.sub("", text)
-    return _EMPHASIS.sub(lambda m: m[2] if m[2] is not None else m[4], text)
 
 
 def _wrap(text: str, width: int = 72, indent: str = "") -> str:

@@ -20,7 +20,7 @@ from hub import sqlite_writers  # noqa: F401  (its listeners serialize SQLite wr
 from hub.errors import HubError
 from hub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
 
-FEATURE_PACKAGES = ("forums", "conferences", "listserv")
+FEATURE_PACKAGES = ("forums", "conferences", "meetings", "listserv")
 
 
 @event.listens_for(Engine, "connect")

@@ -4,7 +4,9 @@ A "place" is anything with board-shaped fields (a forum board, a conference's bo
 `visibility` ("public" | "members" | "group"), `group_id`, `posting` ("all" |
 "moderators"), `moderator_group_id`, `opens_at`, `closes_at`, `locked` (and, when present,
 `summaries_after_close`: moderators' summaries are still taken after closing). Conference rules
-reach boards through these fields, so this module imports no feature package.
+reach boards through these fields, so this module imports no feature package. A group's
+elected chairperson (`GroupChair`) moderates the places whose group it is (the group's
+board, its meetings).
 Every page, API endpoint, search, feed, socket join, digest and email uses it.
 """
 
@@ -20,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from hub import clock
 from hub.extensions import db
-from hub.models import GroupMembership, Member, MemberStatus, Role
+from hub.models import GroupChair, GroupMembership, Member, MemberStatus, Role
 
 
 class Place(Protocol):
@@ -77,6 +79,7 @@ def forget_groups() -> None:
     """Drop the request's cached group ids after a membership change."""
     if has_app_context():
         g.pop("_hub_group_ids", None)
+        g.pop("_hub_chaired_ids", None)
 
 
 def managed_group_ids(member: Member | None) -> frozenset[int]:
@@ -89,6 +92,27 @@ def managed_group_ids(member: Member | None) -> frozenset[int]:
             )
         )
     )
+
+
+def chaired_group_ids(member: Member | None) -> frozenset[int]:
+    """The groups whose elected chairperson this member is; cached for the request."""
+    if member is None:
+        return frozenset()
+    cache: dict[int, frozenset[int]] | None = None
+    if has_app_context():
+        cache = g.setdefault("_hub_chaired_ids", {})
+        if member.id in cache:
+            return cache[member.id]
+    ids = frozenset(db.session.scalars(
+        db.select(GroupChair.group_id).where(GroupChair.member_id == member.id)))
+    if cache is not None:
+        cache[member.id] = ids
+    return ids
+
+
+def is_chair(who: Any, group_id: int | None) -> bool:
+    m = _member(who)
+    return m is not None and group_id is not None and group_id in chaired_group_ids(m)
 
 
 def is_secretariat(who: Any) -> bool:
@@ -105,6 +129,9 @@ def can_moderate(who: Any, place: Place) -> bool:
     if m is None:
         return False
     if m.role == Role.SECRETARIAT:
+        return True
+    # A group's elected chair moderates the group's places (its board, its meetings).
+    if place.visibility == "group" and is_chair(m, place.group_id):
         return True
     if place.moderator_group_id is not None:
         return place.moderator_group_id in group_ids(m)

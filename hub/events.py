@@ -17,6 +17,8 @@ member_applied = signals.signal("member-applied")
 member_approved = signals.signal("member-approved")
 member_deactivated = signals.signal("member-deactivated")
 group_membership_changed = signals.signal("group-membership-changed")
+# A group recorded (or cleared) its elected chairperson (after commit).
+group_chair_changed = signals.signal("group-chair-changed")
 post_pending = signals.signal("post-pending")  # inside the post's transaction
 post_published = signals.signal("post-published")  # after commit
 post_held = signals.signal("post-held")  # after commit
@@ -48,6 +50,12 @@ class GroupMembershipEvent:
     group_id: int
     member_id: int
     added: bool
+
+
+@dataclass(frozen=True)
+class GroupChairEvent:
+    group_id: int
+    member_id: int | None  # None: the group has no chair now
 
 
 @dataclass(frozen=True)

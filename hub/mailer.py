@@ -156,16 +156,19 @@ def render_mail(template: str, language: str, **context: Any) -> tuple[str, str,
 
 def send_mail(to: str, template: str, *, language: str = "en", name: str = "",
               headers: dict[str, str] | None = None, envelope_from: str | None = None,
-              **context: Any) -> None:
+              calendar: str | None = None, **context: Any) -> None:
     """Queue a message from the hub itself to one person (in the current transaction).
     `envelope_from=""` sends it with the null sender `<>` (RFC 3834 notices: nothing may
-    answer them, not even a bounce)."""
+    answer them, not even a bounce). `calendar` is an iCalendar object (METHOD:REQUEST
+    or CANCEL) carried as a text/calendar alternative, so mail clients offer to add (or
+    remove) the event."""
     subject, text, html = render_mail(template, language, **context)
     extra = {} if envelope_from is None else {"envelope_from": safe_header(envelope_from)}
     jobs.enqueue(
         "mail.send",
         {
             **extra,
+            "calendar": calendar,
             "to": safe_header(to),
             "name": safe_header(name),  # a member's name: a line break is an attack
             "subject": safe_header(subject),
@@ -190,6 +193,10 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
         msg[key] = value
     msg.set_content(payload["text"])
     msg.add_alternative(payload["html"], subtype="html")
+    if payload.get("calendar"):
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in payload["calendar"] else "REQUEST"
+        msg.add_alternative(payload["calendar"], subtype="calendar",
+                            params={"method": method})
     return msg
 
 

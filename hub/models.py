@@ -154,6 +154,21 @@ class GroupMembership(db.Model):
     __table_args__ = (Index("ix_group_membership_member_id", "member_id"),)
 
 
+class GroupChair(db.Model):
+    """The chairperson a group elected (the liaison group's chair): shown on the group's
+    page; `hub.access` lets them moderate the group's places (its board, its meetings)."""
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("group.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    elected_on: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (Index("ix_group_chair_member_id", "member_id"),)
+
+
 class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))

@@ -26,6 +26,7 @@ from hub.models import (
     ORG_TYPES,
     AuditEntry,
     Group,
+    GroupChair,
     GroupMembership,
     Member,
     MemberStatus,
@@ -595,6 +596,38 @@ def remove_from_group(actor: Member, group: Group, member: Member) -> None:
         current_app._get_current_object(),
         event=events.GroupMembershipEvent(group.id, member.id, False),
     )
+
+
+def chair_of(group: Group) -> Member | None:
+    row = db.session.get(GroupChair, group.id)
+    return row.member if row else None
+
+
+def elect_chair(actor: Member, group: Group, member: Member | None) -> None:
+    """Record the group's elected chairperson (the Secretariat or the group's managers);
+    None clears it. The chair must belong to the group."""
+    if not access.can_manage_group(actor, group.id):
+        raise Forbidden(str(_l("Only the Secretariat and the group's managers can record "
+                               "its chair.")))
+    row = db.session.get(GroupChair, group.id)
+    if member is None:
+        if row is not None:
+            db.session.delete(row)
+    else:
+        if db.session.get(GroupMembership, (group.id, member.id)) is None:
+            raise Invalid(str(_l("The chair must be a member of the group.")),
+                          fields={"email": "not_member"})
+        if row is None:
+            row = GroupChair(group_id=group.id, member_id=member.id)
+            db.session.add(row)
+        row.member_id = member.id
+        row.elected_on = clock.now()
+    audit(actor, "group.chair", group, member.email if member else "")
+    db.session.commit()
+    access.forget_groups()
+    events.group_chair_changed.send(
+        current_app._get_current_object(),
+        event=events.GroupChairEvent(group.id, member.id if member else None))
 
 
 # -- thematic areas ------------------------------------------------------------------------

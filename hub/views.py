@@ -554,7 +554,27 @@ def detail(slug: str) -> Any:
                 flash(_("%(name)s is now in the group.", name=member.name), "success")
                 return redirect(url_for("groups.detail", slug=slug))
     return render_template("hub/group.html", group=group, rows=services.group_members(group),
-                           form=form, can_manage=can_manage)
+                           form=form, can_manage=can_manage, chair=services.chair_of(group))
+
+
+@groups.post("/<slug>/chair")
+@login_required
+def chair(slug: str) -> Any:
+    """Record the chairperson the group elected (managers and the Secretariat)."""
+    group = _visible_group(slug)
+    email = (request.form.get("email") or "").strip()
+    member = services.member_by_email(email) if email else None
+    if email and member is None:
+        flash(_("No member uses that address."), "error")
+        return redirect(url_for("groups.detail", slug=slug))
+    try:
+        services.elect_chair(current_user, group, member)
+    except HubError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(name)s is the group's chair.", name=member.name) if member
+              else _("The group has no chair now."), "success")
+    return redirect(url_for("groups.detail", slug=slug))
 
 
 @groups.post("/<slug>/remove/<int:member_id>")

@@ -13,12 +13,13 @@ from alembic.migration import MigrationContext
 from hub.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("hub", "forums", "conferences", "listserv")
+PACKAGES = ("hub", "forums", "conferences", "meetings", "listserv")
 # Who may import whom (DESIGN.md §2).
 ALLOWED = {
     "hub": {"hub"},
     "forums": {"hub", "forums"},
     "conferences": {"hub", "forums", "conferences"},
+    "meetings": {"hub", "forums", "meetings"},
     "listserv": {"hub", "forums", "listserv"},
 }
 

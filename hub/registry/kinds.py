@@ -94,6 +94,7 @@ REPORT_TYPES = (
     ("case_study", _l("Case study")),
     ("synthesis", _l("Synthesis")),
     ("proceedings", _l("Proceedings")),
+    ("meeting_report", _l("Meeting report")),
 )
 
 _TITLE = Field("title", "title", _l("Title"), required=True, max_length=300)
