@@ -4,8 +4,8 @@ Meetings with co-organizers, agenda, documents, registrations (waiting list),
 participants' submissions, recommendations with progress notes and the reminders'
 claims; `group_chair`, the chairperson a group elected.
 
-Revision ID: 0013_meetings
-Revises: 0010_conference_cancel
+Revision ID: 0014_meetings
+Revises: 0013_board_pages
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -16,8 +16,8 @@ import hub.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_meetings'
-down_revision = '0010_conference_cancel'
+revision = '0014_meetings'
+down_revision = '0013_board_pages'
 branch_labels = None
 depends_on = None
 

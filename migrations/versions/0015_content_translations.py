@@ -5,8 +5,8 @@ Every table whose texts the Secretariat or a moderator writes for the network ga
 field -> text, see hub/content.py); `site_text` holds the network's rules and welcome
 text. Members' names and organizations get an accent- and case-free search key.
 
-Revision ID: 0014_content_translations
-Revises: 0013_board_pages
+Revision ID: 0015_content_translations
+Revises: 0014_meetings
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import hub.types
 
 
-revision = '0014_content_translations'
-down_revision = '0013_board_pages'
+revision = '0015_content_translations'
+down_revision = '0014_meetings'
 branch_labels = None
 depends_on = None
 

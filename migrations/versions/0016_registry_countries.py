@@ -5,8 +5,8 @@ Secretariat on behalf of someone); reports gain regions, language, abstract and 
 learned, resources regions; `registry_focal_point` names a country's national focal
 points; `conference.countries` lists the countries a conference is held in or about.
 
-Revision ID: 0014_registry_countries
-Revises: 0010_conference_cancel
+Revision ID: 0016_registry_countries
+Revises: 0015_content_translations
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -17,8 +17,8 @@ import hub.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_registry_countries'
-down_revision = '0010_conference_cancel'
+revision = '0016_registry_countries'
+down_revision = '0015_content_translations'
 branch_labels = None
 depends_on = None
 
