@@ -20,13 +20,13 @@ from hub.extensions import db
 from hub.models import Member
 
 
-def on_registration_requested(_sender: Any, request: events.RegistrationRequest,
+def on_registration_requested(_sender: Any, event: events.RegistrationRequest,
                               **_kw: Any) -> events.RegistrationOutcome | None:
     """Register the member for the conference whose board this is; None for any other
     board (another receiver, or nobody, owns it)."""
     conference = db.session.scalar(db.select(Conference).where(
-        Conference.board_id == request.board_id))
-    member = db.session.get(Member, request.member_id)
+        Conference.board_id == event.board_id))
+    member = db.session.get(Member, event.member_id)
     if conference is None or member is None:
         return None
     url = services.conference_url(conference)
@@ -35,13 +35,13 @@ def on_registration_requested(_sender: Any, request: events.RegistrationRequest,
         if before is not None and before.status in {PENDING, APPROVED}:
             return events.RegistrationOutcome(
                 "already", _("You have registered already."), conference.title, url)
-        if not request.motivation.strip():
+        if not event.motivation.strip():
             return events.RegistrationOutcome(
                 "refused", _("Please write, below the word “register”, why you want to "
                              "take part; the moderators read it. You were not registered."),
                 conference.title, url)
         try:
-            registration = services.apply(member, conference, request.motivation)
+            registration = services.apply(member, conference, event.motivation)
         except HubError as exc:
             db.session.rollback()
             status = "closed" if exc.code == "registration_closed" else "refused"

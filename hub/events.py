@@ -32,8 +32,9 @@ topic_changed = signals.signal("topic-changed")  # after commit: pin, lock, move
 proceedings_published = signals.signal("proceedings-published")
 # A member asked (by email, `register` to SLUG-request@) to register for whatever a board
 # belongs to: a conference, a meeting. `listserv` may not import those packages, so it
-# sends this; the owner of the board answers with a RegistrationOutcome, every other
-# receiver with None. Sent inside a request or app context; receivers commit their rows.
+# sends this (`send(app, event=RegistrationRequest(...))`, as every signal here takes its
+# payload as `event=`); the owner of the board answers with a RegistrationOutcome, every
+# other receiver with None. Sent inside a request or app context; receivers commit their rows.
 registration_requested = signals.signal("registration-requested")
 # A country's page (`/countries/CC`) asks each package what it holds about a country;
 # receivers return a CountrySection (already filtered by hub.access for the viewer) or None.

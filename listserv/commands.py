@@ -194,7 +194,7 @@ def register(mail: Mail, words: list[str]) -> Outcome:
     request = events.RegistrationRequest(board_id=board.id, member_id=member.id,
                                          motivation=_motivation(mail), source="email")
     answers = [result for _receiver, result in events.registration_requested.send(
-        current_app._get_current_object(), request=request) if result is not None]
+        current_app._get_current_object(), event=request) if result is not None]
     if not answers:
         return Outcome(command, _("There is nothing to register for on %(board)s: it is "
                                   "an open list. Send “subscribe” to follow it by email.",

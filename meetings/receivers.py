@@ -55,12 +55,10 @@ def on_registration_requested(sender: Any, event: events.RegistrationRequest, **
         return events.RegistrationOutcome(status, message, title, url)
 
 
-def on_country_page_requested(sender: Any, query: events.CountryQuery | None = None,
-                              **kw: Any) -> events.CountrySection | None:
+def on_country_page_requested(sender: Any, event: events.CountryQuery, **_kw: Any
+                              ) -> events.CountrySection | None:
     """Meetings held in the country that the viewer may see."""
-    query = query or kw.get("event")
-    if query is None:
-        return None
+    query = event
     viewer = db.session.get(Member, query.viewer_id) if query.viewer_id else None
     rows = services.in_country(viewer, query.country.upper())
     if not rows:

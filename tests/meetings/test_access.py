@@ -82,7 +82,7 @@ def test_country_page_section_lists_what_the_viewer_may_see(app, people, make_me
 
     def titles(viewer):
         replies = events.country_page_requested.send(
-            app, query=events.CountryQuery(country="KE", viewer_id=viewer.id if viewer
+            app, event=events.CountryQuery(country="KE", viewer_id=viewer.id if viewer
                                            else None))
         sections = [r for _, r in replies if r is not None and r.key == "meetings"]
         return {i.title for s in sections for i in s.items}
