@@ -199,14 +199,7 @@ def _conference_data(data: dict[str, Any]) -> services.ConferenceData:
         thematic_area=_text(data, "thematic_area"), keywords=_text(data, "keywords"),
         announce=_bool(data, "announce"), countries=_countries(data),
         translations=content.from_json(data, Conference) if "translations" in data else None,
-        source_lang=_source_lang(data))
-
-
-def _source_lang(data: dict[str, Any]) -> str | None:
-    value = data.get("source_lang")
-    if value is not None and value not in content.LANGUAGES:
-        raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
-    return value
+        source_lang=content.source_lang_from_json(data))
 
 
 def _countries(data: dict[str, Any]) -> list[str] | None:
@@ -225,7 +218,7 @@ def _round_data(data: dict[str, Any]) -> services.RoundData:
                               closes_at=_time(data, "closes_at"),
                               translations=content.from_json(data, Round)
                               if "translations" in data else None,
-                              source_lang=_source_lang(data))
+                              source_lang=content.source_lang_from_json(data))
 
 
 def _conference(slug: str) -> Conference:

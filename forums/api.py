@@ -185,14 +185,7 @@ def _board_data(data: dict[str, Any]) -> services.BoardData:
         locked=data.get("locked"), thematic_area=text("thematic_area"),
         category=text("category"), position=position,
         translations=content.from_json(data, Board) if "translations" in data else None,
-        source_lang=_source_lang(data))
-
-
-def _source_lang(data: dict[str, Any]) -> str | None:
-    value = data.get("source_lang")
-    if value is not None and value not in content.LANGUAGES:
-        raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
-    return value
+        source_lang=content.source_lang_from_json(data))
 
 
 def _post(post_id: int) -> Post:

@@ -194,6 +194,14 @@ def payload(obj: Any, fields: Iterable[str] | None = None, all_versions: bool | 
     return out
 
 
+def source_lang_from_json(body: Mapping[str, Any]) -> str | None:
+    """An API body's `source_lang` (the language of the original), checked; None: unset."""
+    value = body.get("source_lang")
+    if value is not None and value not in LANGUAGES:
+        raise Invalid("'source_lang' is en, es or fr.", fields={"source_lang": "choice"})
+    return value
+
+
 def from_json(body: Mapping[str, Any], obj_type: type) -> dict[str, dict[str, str]]:
     """`{"translations": {"es": {"name": ...}}}` from an API body, checked (Invalid:
     the API's 422)."""

@@ -194,6 +194,20 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def gateway(app: Flask) -> Iterator[Any]:
+    """The inbound gateway (LMTP and SMTP) on free ports, and a client that speaks to it."""
+    from listserv import gateway as gateway_module
+    from tests.listserv.helpers import GatewayClient
+
+    running = gateway_module.start(app, "127.0.0.1", free_port(), free_port(), threads=4)
+    try:
+        yield GatewayClient(running)
+    finally:
+        running.stop()
+        db.session.rollback()
+
+
+@pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 

@@ -4,26 +4,11 @@ SLUG-request@, over a real LMTP socket; the conferences package answers listserv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from conferences.models import PENDING, Registration
 from hub import clock
 from hub.extensions import db
-from listserv import gateway as gateway_module
 from tests.conferences.conftest import T0, make
-from tests.listserv.helpers import GatewayClient, compose, free_port
-
-
-@pytest.fixture
-def gateway(app) -> Iterator[GatewayClient]:
-    running = gateway_module.start(app, "127.0.0.1", free_port(), free_port(), threads=2)
-    try:
-        yield GatewayClient(running)
-    finally:
-        running.stop()
-        db.session.rollback()
+from tests.listserv.helpers import compose
 
 
 def test_register_by_email_waits_for_the_moderators_and_says_so(

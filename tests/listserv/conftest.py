@@ -3,7 +3,7 @@ service, the gateway started on free ports, and helpers that speak LMTP/SMTP to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,8 +13,6 @@ from forums import services as forums
 from forums.models import Board, Post, Subscription
 from hub.extensions import db
 from hub.models import Member
-from listserv import gateway as gateway_module
-from tests.listserv.helpers import GatewayClient, free_port
 
 
 @pytest.fixture
@@ -56,13 +54,3 @@ def start_topic(app: Flask) -> Callable[..., Post]:
         return forums.create_topic(author, board, title, body, **kwargs)
 
     return make
-
-
-@pytest.fixture
-def gateway(app: Flask) -> Iterator[GatewayClient]:
-    running = gateway_module.start(app, "127.0.0.1", free_port(), free_port(), threads=4)
-    try:
-        yield GatewayClient(running)
-    finally:
-        running.stop()
-        db.session.rollback()

@@ -4,24 +4,9 @@ which the meetings answer), and the country page that lists the meetings held th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from hub.extensions import db
-from listserv import gateway as gateway_module
 from meetings import registration
-from tests.listserv.helpers import GatewayClient, compose, free_port
-
-
-@pytest.fixture
-def gateway(app) -> Iterator[GatewayClient]:
-    running = gateway_module.start(app, "127.0.0.1", free_port(), free_port(), threads=2)
-    try:
-        yield GatewayClient(running)
-    finally:
-        running.stop()
-        db.session.rollback()
+from tests.listserv.helpers import compose
 
 
 def test_register_for_a_meeting_by_email(app, smtp, run_jobs, people, workshop, gateway):
