@@ -123,6 +123,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUB_RATELIMIT_RESET": env.get("HUB_RATELIMIT_RESET", "5 per minute;20 per hour"),
         "HUB_RATELIMIT_POST": env.get("HUB_RATELIMIT_POST", "20 per minute;300 per day"),
         "HUB_WORKER_POLL_SECONDS": _float("HUB_WORKER_POLL_SECONDS", 2.0),
+        # `hub serve`: processes (default one per core) and threads per process (gthread).
+        "HUB_SERVE_PROCESSES": _int("HUB_SERVE_PROCESSES", os.cpu_count() or 1),
+        "HUB_SERVE_THREADS": _int("HUB_SERVE_THREADS", 128),
         "HUB_SERVE_WORKER": env.get("HUB_SERVE_WORKER", "").strip() or "gthread",
         "HUB_PDF_FONT_DIR": env.get("HUB_PDF_FONT_DIR") or None,
         # A running job's lease, renewed while it runs: a killed worker's job is taken up

@@ -425,8 +425,11 @@ def on_join(data: Any) -> dict[str, Any]:
     if not access.can_read(viewer, board):  # the services decided; the policy has the say
         return {"ok": False, "error": "no_access"}
     locale = str(get_locale() or "en")
-    join_room(room)
-    join_room(f"{room}.{locale}")
+    try:
+        join_room(room)
+        join_room(f"{room}.{locale}")
+    except KeyError:  # the client went away while its join was on the way: nothing to join
+        return {"ok": False, "error": "gone"}
     readers = live_state().enter(request.sid, room, board.id, locale)
     return {"ok": True, "room": room, "readers": readers, "at": isotime(clock.now()),
             **extra}

@@ -108,11 +108,14 @@ def serve(host: str | None, port: int | None, worker: str | None, processes: int
     """The web role alone, under gunicorn: one process per core by default, sharing the
     port; live updates reach readers in every process (through Redis when set, else
     through local sockets)."""
-    worker = worker or load_config()["HUB_SERVE_WORKER"]
+    settings = load_config()
+    worker = worker or settings["HUB_SERVE_WORKER"]
     if worker not in SERVE_WORKERS:
         raise click.BadParameter(f"HUB_SERVE_WORKER is one of {', '.join(SERVE_WORKERS)}")
-    processes = processes or _env_int("HUB_SERVE_PROCESSES") or os.cpu_count() or 1
-    threads = threads or _env_int("HUB_SERVE_THREADS") or 128
+    processes = processes or settings["HUB_SERVE_PROCESSES"]
+    threads = threads or settings["HUB_SERVE_THREADS"]
+    if processes < 1 or threads < 1:
+        raise click.BadParameter("HUB_SERVE_PROCESSES and HUB_SERVE_THREADS are at least 1")
     if worker == "gevent" and not _gevent_patched():
         # gevent must patch the standard library before anything imports it: start over
         # in a process that patches first (hub/gevent_serve.py), with the same arguments.
@@ -131,15 +134,6 @@ def serve(host: str | None, port: int | None, worker: str | None, processes: int
     serve_app(lambda: create_app(overrides), host or config["HUB_HOST"],
               port or config["HUB_PORT"], worker=worker, threads=threads,
               processes=processes)
-
-
-def _env_int(name: str) -> int | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise click.BadParameter(f"{name} is a whole number of at least 1, not {raw!r}")
-    return int(raw)
 
 
 def _gevent_patched() -> bool:

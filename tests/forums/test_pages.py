@@ -43,7 +43,9 @@ def test_a_member_starts_a_topic_and_replies_in_the_browser(client, auth, cast):
     assert f'id="p{reply.id}"' in html and "depth-1" in html
     # Its Reply, Quote and Edit links keep the flat view for a reader of the flat view.
     flat = client.get(f"/forums/topics/{topic.id}?view=flat").get_data(as_text=True)
-    assert f"parent={first.id}&amp;view=flat" in flat and "quote=1&amp;view=flat" in flat
+    replies = re.findall(r'href="([^"]*/reply\?[^"]*)"', flat)
+    assert replies and all("view=flat" in href for href in replies), replies
+    assert any(f"parent={first.id}" in href and "quote=1" in href for href in replies)
     assert f"/forums/posts/{reply.id}/edit?view=flat" in flat
     response = client.post(f"/forums/topics/{topic.id}/reply?view=flat",
                            data={"body": "Isolation distances.", "parent_id": str(first.id)})

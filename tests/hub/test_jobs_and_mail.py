@@ -119,9 +119,10 @@ class _Anything(str):
         return super().__new__(cls, "\nÉvaluation des risques\r\n des organismes vivants "
                                     "modifiés — l'atelier régional de formation\n")
 
-    def __getattr__(self, name: str) -> _Anything:
-        if name.startswith("__"):
-            raise AttributeError(name)
+    def __getattribute__(self, name: str) -> object:
+        # `meeting.title` is a field, not str.title: every public name is a value again.
+        if name.startswith("_"):
+            return super().__getattribute__(name)
         return _Anything()
 
     def __getitem__(self, key: object) -> _Anything:
