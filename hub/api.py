@@ -230,6 +230,13 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                 for p in _PARAM.findall(rule.rule)
             ]
+            if method == "POST":  # hub.idempotency: a retried POST creates nothing twice
+                params.append({
+                    "name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "A key of the client's choosing: the same POST sent again "
+                                   "with it within 24 hours answers the first result "
+                                   "(Idempotent-Replayed: true) and creates nothing new."})
             if params:
                 op["parameters"] = params
             if method in {"POST", "PUT", "PATCH"} and extra.get("requestBody"):

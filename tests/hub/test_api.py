@@ -187,3 +187,5 @@ def test_openapi_lists_every_endpoint(app, client):
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             op = doc["paths"][path][method.lower()]
             assert op["summary"], f"{method} {path} has no summary"
+            headers = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
+            assert ("Idempotency-Key" in headers) == (method == "POST"), f"{method} {path}"
