@@ -9,11 +9,13 @@ its relative texts are at most that far behind, which their own rounding ("3 hou
 already allows; the cache needs no time in its keys, and pages read the same without
 JavaScript.
 
-Babel formats a time in about 0.1 ms; a board page shows some sixty. A page's times
-fall on few dates and few minutes, so the date part is formatted once per (language,
-date) and the time part once per (language, hour, minute), then joined by the
-language's own pattern: exactly what Babel would print, at the cost of a dictionary
-look-up. Relative texts are few (a count per unit) and kept the same way.
+Absolute times are to the minute: "medium" is the language's medium date and short time
+("Dec 3, 2026, 2:05 PM"), as Babel joins them; seconds are noise on a page (the instant
+is in `datetime`). Babel formats a time in about 0.1 ms; a board page shows some sixty.
+A page's times fall on few dates and few minutes, so the date part is formatted once
+per (language, date) and the time part once per (language, hour, minute), then joined by
+the language's own pattern: what Babel prints, at the cost of a dictionary look-up.
+Relative texts are few (a count per unit) and kept the same way.
 One `Dates` per request holds the reader's language and zone (`dates()`).
 
 Imports Flask, Flask-Babel and `hub.clock`.
@@ -48,8 +50,8 @@ def _date_part(locale: str, fmt: str, day: date) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _time_part(locale: str, fmt: str, hour: int, minute: int, second: int) -> str:
-    return format_time(time(hour, minute, second), fmt, locale=_locale(locale))
+def _time_part(locale: str, fmt: str, hour: int, minute: int) -> str:
+    return format_time(time(hour, minute), fmt, locale=_locale(locale))
 
 
 @lru_cache(maxsize=1024)
@@ -83,15 +85,16 @@ class Dates:
         return _aware(value).astimezone(self.zone)
 
     def absolute(self, value: datetime, fmt: str = "medium") -> str:
-        """What `babel.dates.format_datetime(value, fmt)` prints in the reader's zone."""
+        """The time in the reader's zone: for "short" what `babel.dates.format_datetime`
+        prints, for "medium" the medium date with the short time, for "long" and "full"
+        Babel's own (with the zone)."""
         return self._absolute(self.local(value), fmt)
 
     def _absolute(self, here: datetime, fmt: str) -> str:
         if fmt not in ("short", "medium"):  # long and full times name the zone: Babel does
             return format_datetime(here, fmt, tzinfo=self.zone, locale=_locale(self.locale))
-        second = here.second if fmt == "medium" else 0
         return _join(self.patterns[fmt],
-                     _time_part(self.locale, fmt, here.hour, here.minute, second),
+                     _time_part(self.locale, "short", here.hour, here.minute),
                      _date_part(self.locale, fmt, here.date()))
 
     def exact(self, value: datetime) -> str:
@@ -100,7 +103,7 @@ class Dates:
 
     def _exact(self, here: datetime) -> str:
         return _join(self.patterns["medium"],
-                     _time_part(self.locale, "short", here.hour, here.minute, 0),
+                     _time_part(self.locale, "short", here.hour, here.minute),
                      _date_part(self.locale, "medium", here.date())) + f" ({self.zone_name})"
 
     def relative(self, value: datetime, now: datetime | None = None) -> str | None:

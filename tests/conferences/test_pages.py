@@ -189,3 +189,14 @@ def test_the_demo_seed_ships_spanish_and_french(app, runner):
     general = db.session.scalar(db.select(Board).where(Board.slug == "general"))
     assert shown(general, "name", "es") == "Debate general"
     assert shown(general, "category", "fr") == "Réseau"
+
+
+def test_the_public_page_names_its_countries_and_links_their_pages(client, conference):
+    conference.countries = ["KE", "UG"]
+    db.session.commit()
+    page = client.get(f"/conferences/{conference.slug}").get_data(as_text=True)
+    assert '<a href="/countries/KE">Kenya</a>, <a href="/countries/UG">Uganda</a>' in page
+    conference.countries = []
+    db.session.commit()
+    page = client.get(f"/conferences/{conference.slug}").get_data(as_text=True)
+    assert "/countries/KE" not in page
