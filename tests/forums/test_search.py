@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from forums import search, services
@@ -214,27 +215,45 @@ def test_reindex_and_the_migration_index_what_is_stored(app, runner, client, cas
 
 
 def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkeypatch):
-    """PostgreSQL looks among the newest posts when the planner expects many matches,
-    and asks the GIN index otherwise: the same results, page by page, either way."""
+    """PostgreSQL walks the newest posts when the planner expects many matches (and asks
+    the GIN index for those before its window), and asks the GIN index alone otherwise:
+    the same results, page by page, phrases included, and never a closed board's post."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the two ways are PostgreSQL's")
     app.config["HUB_FLOOD_POSTS"] = 0
     first = services.create_topic(cast.member, cast.public, "Dense", "Maize and more maize.")
     for n in range(12):
-        services.create_reply(cast.member, first.topic, f"Maize note {n}." if n % 3 else
-                              "Nothing about it.")
-    services.create_topic(cast.secretariat, cast.closed, "Closed", "Maize in private.")
+        services.create_reply(cast.member, first.topic, f"Maize field note {n}." if n % 3
+                              else "Nothing about it, field maize aside.")
+    services.create_topic(cast.secretariat, cast.closed, "Closed", "Maize field notes.")
 
-    def pages():
-        seen, url = [], "/api/v1/search?q=maize&limit=3"
-        while url:
-            data = client.get(url).get_json()
+    def pages(q):
+        data = client.get("/api/v1/search", query_string={"q": q, "limit": 3}).get_json()
+        seen = [item["id"] for item in data["items"]]
+        while data["next"]:
+            data = client.get(data["next"]).get_json()
             seen += [item["id"] for item in data["items"]]
-            url = data["next"]
         return seen
 
     monkeypatch.setattr(search, "_pg_estimate", lambda condition: 0.0)
-    by_index = pages()
+    by_index = {q: pages(q) for q in ("maize", '"maize field"', '"field maize"')}
+    assert [len(by_index[q]) for q in by_index] == [13, 8, 4]
     monkeypatch.setattr(search, "_pg_estimate", lambda condition: 1e9)
-    monkeypatch.setattr(search, "PROBE_POSTS", 4)
-    assert pages() == by_index and len(by_index) == 9
+    for window in (4, 10_000):  # the rest from the GIN index; the window holds every post
+        monkeypatch.setattr(search, "WALK_POSTS", window)
+        assert {q: pages(q) for q in by_index} == by_index
+
+
+def test_postgresql_keeps_the_index_in_a_table_of_its_own(cast):
+    """One narrow row per indexed post (what the walk reads), gone with its post."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's index is its FTS5 table")
+    first = services.create_topic(cast.member, cast.public, "Narrow", "Row of its own.")
+    post = services.create_reply(cast.member, first.topic, "A reply indexed too.")
+    count = "SELECT count(*) FROM forum_post_fts WHERE post_id = :id"
+    assert db.session.scalar(sa.text(count), {"id": post.id}) == 1
+    assert db.session.scalar(sa.text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'post' "
+        "AND column_name = 'search_vector' AND table_schema = current_schema()")) == 0
+    services.delete_post(cast.moderator, post)
+    assert db.session.scalar(sa.text(count), {"id": post.id}) == 0
