@@ -214,7 +214,8 @@ def test_reindex_and_the_migration_index_what_is_stored(app, runner, client, cas
     assert _found(client, "cotton") == [posts["cotton"].id]
 
 
-def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkeypatch):
+def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkeypatch,
+                                                       token_for):
     """PostgreSQL walks the newest posts when the planner expects many matches (and asks
     the GIN index for those before its window), and asks the GIN index alone otherwise:
     the same results, page by page, phrases included, and never a closed board's post."""
@@ -227,21 +228,29 @@ def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkey
                               else "Nothing about it, field maize aside.")
     services.create_topic(cast.secretariat, cast.closed, "Closed", "Maize field notes.")
 
-    def pages(q):
-        data = client.get("/api/v1/search", query_string={"q": q, "limit": 3}).get_json()
+    insider = token_for(cast.group_member)
+
+    def pages(q, headers=None):
+        data = client.get("/api/v1/search", query_string={"q": q, "limit": 3},
+                          headers=headers or {}).get_json()
         seen = [item["id"] for item in data["items"]]
         while data["next"]:
-            data = client.get(data["next"]).get_json()
+            data = client.get(data["next"], headers=headers or {}).get_json()
             seen += [item["id"] for item in data["items"]]
         return seen
 
+    def every_way():
+        found = {q: pages(q) for q in ("maize", '"maize field"', '"field maize"')}
+        return found, pages('"maize field"', insider)
+
     monkeypatch.setattr(search, "_pg_estimate", lambda condition: 0.0)
-    by_index = {q: pages(q) for q in ("maize", '"maize field"', '"field maize"')}
-    assert [len(by_index[q]) for q in by_index] == [13, 8, 4]
+    by_index = every_way()
+    assert [len(ids) for ids in by_index[0].values()] == [13, 8, 4]
+    assert len(by_index[1]) == 9  # the closed board's post, for its group only
     monkeypatch.setattr(search, "_pg_estimate", lambda condition: 1e9)
     for window in (4, 10_000):  # the rest from the GIN index; the window holds every post
         monkeypatch.setattr(search, "WALK_POSTS", window)
-        assert {q: pages(q) for q in by_index} == by_index
+        assert every_way() == by_index
 
 
 def test_postgresql_keeps_the_index_in_a_table_of_its_own(cast):
