@@ -6,15 +6,23 @@ p95 <= 25 ms at every size.
 
 The sizes are measured in interleaved rounds (size A, size B, size A, ...), each round
 every query; the figures are over all rounds, with the load average of each round, so a
-busy moment of the machine hits both sizes alike.
+busy moment of the machine hits both sizes alike. Beside the wall-clock figures, what
+does not depend on the load: the median CPU time of a search (this process, plus on
+PostgreSQL the server processes serving it, read from /proc), and the database's own
+account of one search: on PostgreSQL its statements under EXPLAIN (ANALYZE, BUFFERS)
+(time and 8 kB buffers touched; --plans prints the plans), on SQLite the CPU time of its
+statements run again and their virtual-machine instructions. A reference loop's CPU time
+is printed to compare machines.
 
     .venv/bin/python bench/bench_forums_search.py [--sizes 100000,1000000] [--rounds 5]
-    HUB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/hub_bench \\
+    .venv/bin/python bench/bench_forums_search.py --quick   # 3 rounds of 8 searches
+    HUB_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/hub_search \\
         .venv/bin/python bench/bench_forums_search.py  # one schema per size in that database
 
-Generating is bulk SQL (executemany, the index built in one statement). SQLite databases
-are kept under /tmp (hub-bench-search-N.sqlite3) and PostgreSQL schemas (bench_N) between
-runs: a second run starts measuring at once (--fresh makes them again).
+Generating is bulk SQL (executemany, the index built in one statement), then VACUUM
+ANALYZE. SQLite databases are kept under /tmp (hub-bench-search-N.sqlite3) and PostgreSQL
+schemas (bench_N) between runs: a second run starts measuring at once (--fresh makes them
+again); 1,000,000 posts take about 17 minutes to make on a busy 2-core machine.
 """
 
 from __future__ import annotations
@@ -171,6 +179,7 @@ def generate(url: str, size: int, seed: int = 11) -> float:
                 f"THEN lower(topic.title) ELSE '' END), 'A') || setweight(to_tsvector("
                 f"'{fulltext.PG_CONFIG}', lower(post.body)), 'B') FROM post JOIN topic ON "
                 "topic.id = post.topic_id ORDER BY post.id")
+            cur.execute("SET maintenance_work_mem = '256MB'")  # a GIN index of 1M rows
             cur.execute("CREATE INDEX ix_forum_post_fts_search_vector ON forum_post_fts "
                         "USING gin (search_vector)")
         else:
