@@ -37,7 +37,7 @@ from flask import Flask
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, column, func, select, table, text
+from sqlalchemy import Connection, column, func, select, table, text, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
@@ -51,10 +51,9 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 50
 SNIPPET_CHARS = 240
-# PostgreSQL: words the planner expects in at least GIN_MATCHES posts are looked for by
-# walking the newest WALK_POSTS post ids (and the GIN index before them, if need be).
-GIN_MATCHES = 2000
-WALK_POSTS = 20_000
+# PostgreSQL: words the planner expects often enough to fill a page twice in the newest
+# WALK_POSTS post ids are looked for by walking them (and the GIN index before them).
+WALK_POSTS = 10_000
 SCAN_CHARS = 20_000  # matches further into a long post are not looked for in snippets
 
 
@@ -244,24 +243,28 @@ def matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
 def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
     """Newest matches first on PostgreSQL.
 
-    Words the planner expects in GIN_MATCHES posts or more (its statistics of the indexed
-    words; a phrase counts as all of its words): the narrow index table is walked
-    backwards by post id, each vector tested, until `limit` visible matches are found or
-    WALK_POSTS ids are passed. That reads limit / density rows of about 0.9 kB, however
-    many posts there are. Matches before the window, if still needed, come from the GIN
-    index. Rarer words: every match from the GIN index in a MATERIALIZED CTE (else the
-    planner may walk every post newest first and test each one), then the newest; the
-    work grows with the matches, which are few. The worst case is a phrase of common
-    words rarely side by side: GIN has no positions, so every post holding all of them
-    before the window is read to check their order.
+    Words the planner expects often enough to fill the page twice within the newest
+    WALK_POSTS ids (its statistics of the indexed words; a phrase counts as all of its
+    words, more often than it is): the narrow index table is walked backwards by post
+    id, each vector tested, until `limit` visible matches are found or WALK_POSTS ids
+    are passed. That reads limit / density rows of about 0.9 kB, however many posts
+    there are. Matches before the window, if still needed, come from the GIN index.
+    Rarer words: every match from the GIN index in a MATERIALIZED CTE (else the planner
+    may walk every post newest first and test each one), then the newest; the work
+    grows with the matches, which are few. The worst case is a phrase of common words
+    rarely side by side: GIN has no positions, so every post holding all of them before
+    the window is read to check their order.
     """
-    # Generic plans of prepared statements know neither the words nor the boards: plan
-    # each search for its own values (for the rest of this read-only transaction).
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # For the rest of this read-only transaction: generic plans of prepared statements
+    # know neither the words nor the boards, so each search is planned for its own; and
+    # no JIT compiling, which costs more than these statements take.
+    db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', "
+                            "true), set_config('jit', 'off', true)"))
     match = _PG_FTS.c.search_vector.op("@@")(fulltext.pg_expression(f.query))
     ids: list[int] = []
     below = f.before
-    if _pg_estimate(match) >= GIN_MATCHES:
+    matches, rows = _pg_estimate(match)
+    if matches * WALK_POSTS >= 2 * limit * rows:  # the window should hold the page
         top = below if below is not None else 1 + (db.session.scalar(
             select(func.max(_PG_FTS.c.post_id))) or 0)
         below = top - WALK_POSTS
@@ -283,14 +286,17 @@ def _pg_hits(board_ids: list[int], f: Filters, conds: list[Any]) -> Any:
             .join(Topic, Topic.id == Post.topic_id).where(*conds, *_visible(board_ids, f)))
 
 
-def _pg_estimate(condition: Any) -> float:
-    """How many index rows the planner expects to match (planning only, nothing is read)."""
-    stmt = select(_PG_FTS.c.post_id).where(condition).compile(
+def _pg_estimate(condition: Any) -> tuple[float, float]:
+    """How many index rows the planner expects to match, and how many there are
+    (planning only, nothing is read)."""
+    stmt = union_all(select(_PG_FTS.c.post_id).where(condition),
+                     select(_PG_FTS.c.post_id)).compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
     plan = db.session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(stmt), stmt.params).scalar()
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"])
+    matching, every = plan[0]["Plan"]["Plans"]
+    return float(matching["Plan Rows"]), float(every["Plan Rows"])
 
 
 def search(viewer: Any, f: Filters, limit: int = 20) -> tuple[list[Hit], int | None]:
