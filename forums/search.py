@@ -37,7 +37,7 @@ from flask import Flask
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, column, func, select, table, text, union_all
+from sqlalchemy import Connection, column, func, select, table, text, true, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
@@ -250,10 +250,10 @@ def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
     are passed. That reads limit / density rows of about 0.9 kB, however many posts
     there are. Matches before the window, if still needed, come from the GIN index.
     Rarer words: every match from the GIN index in a MATERIALIZED CTE (else the planner
-    may walk every post newest first and test each one), then the newest; the work
-    grows with the matches, which are few. The worst case is a phrase of common words
-    rarely side by side: GIN has no positions, so every post holding all of them before
-    the window is read to check their order.
+    may walk every post newest first and test each one), then the newest of them that
+    are visible; the work grows with the matches, which are few. The worst case is a
+    phrase of common words rarely side by side: GIN has no positions, so every post
+    holding all of them before the window is read to check their order.
     """
     # For the rest of this read-only transaction: generic plans of prepared statements
     # know neither the words nor the boards, so each search is planned for its own; and
@@ -272,11 +272,18 @@ def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
         ids = list(db.session.scalars(walk.order_by(_PG_FTS.c.post_id.desc()).limit(limit)))
         if len(ids) == limit or below <= 0:
             return ids
-    # Every condition inside the CTE: joined to `post` outside it, the planner merges the
-    # few hits with a backward walk of every post (440 ms for 33 hits in 100,000 posts).
+    # The matches from the GIN index (narrow rows) newest first, each then checked for
+    # its post and topic (LATERAL: one by one, stopping at `limit`; a plain join lets
+    # the planner merge the few hits with a backward walk of every post, 440 ms for 33
+    # hits in 100,000 posts).
     rest = [_PG_FTS.c.post_id < below] if below is not None else []
-    hits = _pg_hits(board_ids, f, [match, *rest]).cte("hits").prefix_with("MATERIALIZED")
-    stmt = select(hits.c.post_id).order_by(hits.c.post_id.desc()).limit(limit - len(ids))
+    hits = (select(_PG_FTS.c.post_id).where(match, *rest)
+            .cte("hits").prefix_with("MATERIALIZED"))
+    newest = select(hits.c.post_id).order_by(hits.c.post_id.desc()).subquery("newest")
+    seen = (select(Post.id).join(Topic, Topic.id == Post.topic_id)
+            .where(Post.id == newest.c.post_id, *_visible(board_ids, f)).lateral("seen"))
+    stmt = (select(seen.c.id).select_from(newest.join(seen, true()))
+            .order_by(newest.c.post_id.desc()).limit(limit - len(ids)))
     return ids + list(db.session.scalars(stmt))
 
 
