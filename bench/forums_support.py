@@ -126,6 +126,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, load average {load} at the start"
 
 
+def reference_cpu() -> str:
+    """The CPU time of a fixed loop, to compare CPU figures across machines."""
+    best = min(_timed_loop() for _ in range(3))
+    return f"reference loop (sum(range(10**6))): {best:.1f} ms of CPU"
+
+
+def _timed_loop() -> float:
+    started = time.process_time()
+    sum(range(10**6))
+    return (time.process_time() - started) * 1000
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -306,3 +318,125 @@ def percentile(values: list[float], p: float) -> float:
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
+
+
+# -- load-independent figures ---------------------------------------------------------------
+
+def _schedstat_ns(pid: int) -> int:
+    """Nanoseconds a process has spent on a CPU (its first schedstat field)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class Work:
+    """What a piece of work costs whatever else the machine is doing, on an app's engine:
+    the CPU time of this process plus, on PostgreSQL, that of the server processes
+    serving its connections (read from /proc: the server is on this machine); and, for
+    one call, the database's own account of it: on PostgreSQL every statement again under
+    EXPLAIN (ANALYZE, BUFFERS), execution time and the 8 kB buffers it touched; on SQLite
+    the virtual machine's instructions (counted in steps of 100), which do not depend on
+    the load at all."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.pids: set[int] = set()
+        self.statements: list[tuple[str, Any]] | None = None
+        event.listen(engine, "connect", self._connected)
+        event.listen(engine, "before_cursor_execute", self._executing)
+        engine.dispose()  # connections made from now on are known
+
+    def _connected(self, dbapi_conn: Any, _record: Any) -> None:
+        if self.dialect == "postgresql":
+            self.pids.add(dbapi_conn.info.backend_pid)
+
+    def _executing(self, _conn: Any, _cursor: Any, statement: str, parameters: Any,
+                   _context: Any, _many: bool) -> None:
+        if self.statements is not None:
+            self.statements.append((statement, parameters))
+
+    def cpu_ns(self) -> int:
+        """CPU time so far: this process and the server processes of its connections."""
+        return time.process_time_ns() + sum(_schedstat_ns(pid) for pid in self.pids)
+
+    def account(self, session: Any, fn: Any) -> dict[str, float]:
+        """Run `fn()` once and return the database's account of its statements:
+        {"statements", "db_ms" (PostgreSQL: planning + execution), "buffers"} or, on
+        SQLite, {"statements", "vm_steps", "db_cpu_ms"}."""
+        self.statements = []
+        steps = [0]
+        if self.dialect == "sqlite":
+            raw = session.connection().connection.dbapi_connection
+
+            def count() -> int:
+                steps[0] += 100
+                return 0
+            raw.set_progress_handler(count, 100)
+        try:
+            fn()
+        finally:
+            seen, self.statements = self.statements, None
+            if self.dialect == "sqlite":
+                raw.set_progress_handler(None, 0)
+        if self.dialect == "sqlite":
+            return {"statements": len(seen), "vm_steps": steps[0],
+                    "db_cpu_ms": self._replayed(raw, seen)}
+        return {"statements": len(seen), **self._explained(session, seen)}
+
+    @staticmethod
+    def _replayed(raw: Any, seen: list[tuple[str, Any]]) -> float:
+        """SQLite: the CPU milliseconds of the SELECTs run again on the same connection
+        (the best of five: FTS5's own work is not counted in VM instructions)."""
+        best = float("inf")
+        for _ in range(5):
+            started = time.process_time_ns()
+            for statement, parameters in seen:
+                if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                    raw.execute(statement, parameters).fetchall()
+            best = min(best, (time.process_time_ns() - started) / 1e6)
+        return best
+
+    def _explained(self, session: Any, seen: list[tuple[str, Any]]) -> dict[str, float]:
+        import json
+
+        total_ms, buffers = 0.0, 0
+        conn = session.connection()
+        for statement, parameters in seen:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                if statement.lstrip().upper().startswith("SET"):
+                    conn.exec_driver_sql(statement, parameters)
+                continue
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement,
+                                        parameters).scalar()
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]
+            total_ms += plan.get("Planning Time", 0.0) + plan["Execution Time"]
+            top = plan["Plan"]
+            buffers += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+            buffers += plan.get("Planning", {}).get("Shared Hit Blocks", 0)
+        return {"db_ms": total_ms, "buffers": buffers}
+
+    def plans(self, session: Any, fn: Any) -> list[str]:
+        """The EXPLAIN (ANALYZE, BUFFERS) text of every SELECT `fn()` sends (PostgreSQL),
+        or SQLite's EXPLAIN QUERY PLAN."""
+        self.statements = []
+        try:
+            fn()
+        finally:
+            seen, self.statements = self.statements, None
+        conn = session.connection()
+        out = []
+        for statement, parameters in seen:
+            head = statement.lstrip().upper()
+            if head.startswith("SET"):
+                conn.exec_driver_sql(statement, parameters)
+            if not head.startswith(("SELECT", "WITH")):
+                continue
+            prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if self.dialect == "postgresql"
+                      else "EXPLAIN QUERY PLAN ")
+            rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+            out.append(statement + "\n" + "\n".join(str(r[-1]) for r in rows))
+        return out

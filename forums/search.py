@@ -1,11 +1,11 @@
 """Full-text search over topics and posts: the index, the query and the snippets.
 
-The index is never `LIKE '%x%'`: on SQLite an FTS5 table `forum_post_fts` (porter
-stemming, accents removed) keyed by the post id; on PostgreSQL the column
-`post.search_vector` (tsvector: the topic's title, weight A, on its first post; the text,
-weight B) with a GIN index. Both are made by migration 0006_forums_search; the text is
-folded by `hub.fulltext`, whose query language (words, "phrases", OR, -word) the registry
-shares.
+The index is never `LIKE '%x%'`: a table `forum_post_fts` keyed by the post id, on SQLite
+an FTS5 table (porter stemming, accents removed; rowid = post id), on PostgreSQL
+`(post_id, search_vector)`, the vector (tsvector: the topic's title, weight A, on its
+first post; the text, weight B) with a GIN index. Made by migrations 0006_forums_search
+and 0021_forums_search_table; the text is folded by `hub.fulltext`, whose query language
+(words, "phrases", OR, -word) the registry shares.
 
 The index holds text only. Who may see a hit is decided when searching: only posts on
 boards the searcher may read (`hub.access`), published and not deleted, in published
@@ -14,9 +14,9 @@ needs no reindexing. The index follows the posting service's events after commit
 (create, approve, edit, delete, reject); `hub forums reindex` rebuilds it.
 
 Results are the newest matches first, cut by post id (`before`): on SQLite FTS5 itself
-walks its matches newest first; on PostgreSQL common words are found among the newest
-posts and rarer ones through a MATERIALIZED CTE over the GIN index (otherwise the planner
-may walk every post newest first and test each one).
+walks its matches newest first; on PostgreSQL common words and phrases are found by
+walking the narrow index table newest first (bounded), rarer ones through the GIN index
+(see `_pg_matching_ids`). Nothing counts every match: the pages go on by `before`.
 
 Imports `hub` and `forums`.
 """
@@ -37,7 +37,7 @@ from flask import Flask
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, column, literal_column, select, table, text
+from sqlalchemy import Connection, column, func, select, table, text, true, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from forums import services
@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 50
 SNIPPET_CHARS = 240
-PROBE_POSTS = 2000  # PostgreSQL: how many of the newest posts to test before the GIN index
+# PostgreSQL: words the planner expects often enough to fill a page twice in the newest
+# WALK_POSTS post ids are looked for by walking them (and the GIN index before them).
+WALK_POSTS = 10_000
 SCAN_CHARS = 20_000  # matches further into a long post are not looked for in snippets
 
 
@@ -83,9 +85,10 @@ def write_index(conn: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
         return
     if _dialect(conn) == "postgresql":
         conn.execute(
-            text("UPDATE post SET search_vector = "
+            text("INSERT INTO forum_post_fts (post_id, search_vector) VALUES (:id, "
                  f"setweight(to_tsvector('{fulltext.PG_CONFIG}', :title), 'A') || "
-                 f"setweight(to_tsvector('{fulltext.PG_CONFIG}', :body), 'B') WHERE id = :id"),
+                 f"setweight(to_tsvector('{fulltext.PG_CONFIG}', :body), 'B')) "
+                 "ON CONFLICT (post_id) DO UPDATE SET search_vector = excluded.search_vector"),
             [{"id": i, "title": t, "body": b} for i, t, b in rows])
     else:
         conn.execute(text("DELETE FROM forum_post_fts WHERE rowid = :id"),
@@ -96,13 +99,9 @@ def write_index(conn: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
 
 
 def drop_index(conn: Connection, post_ids: Sequence[int]) -> None:
-    if not post_ids:
-        return
-    if _dialect(conn) == "postgresql":
-        conn.execute(text("UPDATE post SET search_vector = NULL WHERE id = :id"),
-                     [{"id": i} for i in post_ids])
-    else:
-        conn.execute(text("DELETE FROM forum_post_fts WHERE rowid = :id"),
+    if post_ids:
+        key = "post_id" if _dialect(conn) == "postgresql" else "rowid"
+        conn.execute(text(f"DELETE FROM forum_post_fts WHERE {key} = :id"),
                      [{"id": i} for i in post_ids])
 
 
@@ -128,11 +127,7 @@ def rebuild(batch: int = 2000) -> int:
     """Index every post again (after a restore, or a crash between a commit and its
     indexing), in one transaction on the session's connection. Returns the number of
     posts indexed."""
-    conn = db.session.connection()
-    if _dialect(conn) == "postgresql":
-        conn.execute(text("UPDATE post SET search_vector = NULL"))
-    else:
-        conn.execute(text("DELETE FROM forum_post_fts"))
+    db.session.execute(text("DELETE FROM forum_post_fts"))
     done, last = 0, 0
     while True:
         ids = list(db.session.scalars(
@@ -226,6 +221,7 @@ def _visible(board_ids: list[int], f: Filters) -> list[Any]:
 
 
 _FTS = table("forum_post_fts", column("rowid"), column("title"), column("body"))
+_PG_FTS = table("forum_post_fts", column("post_id"), column("search_vector"))
 
 
 def matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
@@ -235,63 +231,79 @@ def matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
         return []
     if db.engine.dialect.name == "postgresql":
         return _pg_matching_ids(board_ids, f, limit)
-    else:
-        # FTS5 walks its matches by rowid (the post id) newest first and stops at `limit`.
-        stmt = (select(Post.id).select_from(_FTS)
-                .join(Post, Post.id == _FTS.c.rowid).join(Topic, Topic.id == Post.topic_id)
-                .where(text("forum_post_fts MATCH :match").bindparams(
-                    match=fulltext.fts5_expression(query)), *_visible(board_ids, f))
-                .order_by(_FTS.c.rowid.desc()).limit(limit))
+    # FTS5 walks its matches by rowid (the post id) newest first and stops at `limit`.
+    stmt = (select(Post.id).select_from(_FTS)
+            .join(Post, Post.id == _FTS.c.rowid).join(Topic, Topic.id == Post.topic_id)
+            .where(text("forum_post_fts MATCH :match").bindparams(
+                match=fulltext.fts5_expression(query)), *_visible(board_ids, f))
+            .order_by(_FTS.c.rowid.desc()).limit(limit))
     return list(db.session.scalars(stmt))
 
 
 def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
-    """Newest matches first on PostgreSQL. Common words: the newest posts (walked by
-    primary key, PROBE_POSTS of them, ten times more for a phrase) hold enough matches,
-    found without touching the thousands of older ones. Rarer words: every match from the
-    GIN index, in a MATERIALIZED CTE, then the newest of them; without MATERIALIZED the
-    planner may walk every post newest first and test each. A failed probe bounds what
-    the index has to fetch: the matches are sparse. A phrase needs a longer probe: the
-    index finds the posts with all its words, and each is then read to check their order.
+    """Newest matches first on PostgreSQL.
+
+    Words the planner expects often enough to fill the page twice within the newest
+    WALK_POSTS ids (its statistics of the indexed words; a phrase counts as all of its
+    words, more often than it is): the narrow index table is walked backwards by post
+    id, each vector tested, until `limit` visible matches are found or WALK_POSTS ids
+    are passed. That reads limit / density rows of about 0.9 kB, however many posts
+    there are. Matches before the window, if still needed, come from the GIN index.
+    Rarer words: every match from the GIN index in a MATERIALIZED CTE (else the planner
+    may walk every post newest first and test each one), then the newest of them that
+    are visible; the work grows with the matches, which are few. The worst case is a
+    phrase of common words rarely side by side: GIN has no positions, so every post
+    holding all of them before the window is read to check their order.
     """
-    # Generic plans of prepared statements know neither the words nor the boards: plan
-    # each search for its own values (for the rest of this read-only transaction).
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    vector = literal_column("post.search_vector")
-    tsquery = fulltext.pg_expression(f.query)
-    windows = [PROBE_POSTS]
-    if any(" " in term for term in f.query.terms):
-        windows.append(PROBE_POSTS * 10)
-    if _pg_estimate(vector.op("@@")(tsquery)) < PROBE_POSTS:
-        windows = []  # the planner expects few matches (its statistics of the words)
-    for window in windows:
-        recent = select(Post.id.label("id")).order_by(Post.id.desc()).limit(window)
-        if f.before is not None:
-            recent = recent.where(Post.id < f.before)
-        recent = recent.cte("recent").prefix_with("MATERIALIZED")
-        ids = list(db.session.scalars(
-            select(Post.id).join(recent, recent.c.id == Post.id)
-            .join(Topic, Topic.id == Post.topic_id)
-            .where(vector.op("@@")(tsquery), *_visible(board_ids, f))
-            .order_by(Post.id.desc()).limit(limit)))
-        if len(ids) == limit:
+    # For the rest of this read-only transaction: generic plans of prepared statements
+    # know neither the words nor the boards, so each search is planned for its own; and
+    # no JIT compiling, which costs more than these statements take.
+    db.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', "
+                            "true), set_config('jit', 'off', true)"))
+    match = _PG_FTS.c.search_vector.op("@@")(fulltext.pg_expression(f.query))
+    ids: list[int] = []
+    below = f.before
+    matches, rows = _pg_estimate(match)
+    if matches * WALK_POSTS >= 2 * limit * rows:  # the window should hold the page
+        top = below if below is not None else 1 + (db.session.scalar(
+            select(func.max(_PG_FTS.c.post_id))) or 0)
+        below = top - WALK_POSTS
+        walk = _pg_hits(board_ids, f, [match, _PG_FTS.c.post_id >= below])
+        ids = list(db.session.scalars(walk.order_by(_PG_FTS.c.post_id.desc()).limit(limit)))
+        if len(ids) == limit or below <= 0:
             return ids
-    # Every condition inside the CTE: joined to `post` outside it, the planner merges the
-    # few hits with a backward walk of every post (600 ms for 33 hits in 100,000 posts).
-    hits = (select(Post.id.label("id")).join(Topic, Topic.id == Post.topic_id)
-            .where(vector.op("@@")(tsquery), *_visible(board_ids, f))
+    # The matches from the GIN index (narrow rows) newest first, each then checked for
+    # its post and topic (LATERAL: one by one, stopping at `limit`; a plain join lets
+    # the planner merge the few hits with a backward walk of every post, 440 ms for 33
+    # hits in 100,000 posts).
+    rest = [_PG_FTS.c.post_id < below] if below is not None else []
+    hits = (select(_PG_FTS.c.post_id).where(match, *rest)
             .cte("hits").prefix_with("MATERIALIZED"))
-    return list(db.session.scalars(select(hits.c.id).order_by(hits.c.id.desc()).limit(limit)))
+    newest = select(hits.c.post_id).order_by(hits.c.post_id.desc()).subquery("newest")
+    seen = (select(Post.id).join(Topic, Topic.id == Post.topic_id)
+            .where(Post.id == newest.c.post_id, *_visible(board_ids, f)).lateral("seen"))
+    stmt = (select(seen.c.id).select_from(newest.join(seen, true()))
+            .order_by(newest.c.post_id.desc()).limit(limit - len(ids)))
+    return ids + list(db.session.scalars(stmt))
 
 
-def _pg_estimate(condition: Any) -> float:
-    """How many posts the planner expects to match (planning only, nothing is read)."""
-    stmt = select(Post.id).where(condition).compile(
+def _pg_hits(board_ids: list[int], f: Filters, conds: list[Any]) -> Any:
+    """The visible posts among the index rows that meet `conds`."""
+    return (select(_PG_FTS.c.post_id).join(Post, Post.id == _PG_FTS.c.post_id)
+            .join(Topic, Topic.id == Post.topic_id).where(*conds, *_visible(board_ids, f)))
+
+
+def _pg_estimate(condition: Any) -> tuple[float, float]:
+    """How many index rows the planner expects to match, and how many there are
+    (planning only, nothing is read)."""
+    stmt = union_all(select(_PG_FTS.c.post_id).where(condition),
+                     select(_PG_FTS.c.post_id)).compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
     plan = db.session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(stmt), stmt.params).scalar()
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"])
+    matching, every = plan[0]["Plan"]["Plans"]
+    return float(matching["Plan Rows"]), float(every["Plan Rows"])
 
 
 def search(viewer: Any, f: Filters, limit: int = 20) -> tuple[list[Hit], int | None]:
@@ -437,11 +449,10 @@ def _marked(value: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup
         start, end = start - offset, end - offset
         if start < pos or end > len(value):
             continue
-        out.append(escape(value[pos:start]))
-        out.append(Markup("<mark>%s</mark>") % value[start:end])
+        out += (escape(value[pos:start]), "<mark>", escape(value[start:end]), "</mark>")
         pos = end
     out.append(escape(value[pos:]))
-    return Markup("").join(out)
+    return Markup("".join(out))  # (Markup's own % and join escape again, slowly)
 
 
 def highlight(value: str, terms: Iterable[str]) -> Markup:

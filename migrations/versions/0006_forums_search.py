@@ -40,7 +40,7 @@ def upgrade():
 
 
 def _index_existing_posts(bind):
-    from forums.search import index_text, write_index
+    from forums.search import index_text
 
     last = 0
     while True:
@@ -56,10 +56,24 @@ def _index_existing_posts(bind):
                 "SELECT post_id, filename FROM attachment WHERE post_id BETWEEN :a AND :b"),
                 {"a": rows[0][0], "b": rows[-1][0]}):
             files.setdefault(post_id, []).append(filename)
-        write_index(bind, [(post_id, *index_text(title if position == 1 else "", html,
-                                                 files.get(post_id, ())))
-                           for post_id, position, html, title in rows])
+        _write(bind, [(post_id, *index_text(title if position == 1 else "", html,
+                                            files.get(post_id, ())))
+                      for post_id, position, html, title in rows])
         last = rows[-1][0]
+
+
+def _write(bind, rows):
+    """The index as this revision keeps it: on PostgreSQL the column `post.search_vector`
+    (0021 moves it to a table of its own, where `forums.search` writes it now)."""
+    from forums.search import write_index
+
+    if bind.dialect.name != "postgresql":
+        write_index(bind, rows)
+        return
+    bind.execute(sa.text(
+        "UPDATE post SET search_vector = setweight(to_tsvector('english', :title), 'A') || "
+        "setweight(to_tsvector('english', :body), 'B') WHERE id = :id"),
+        [{"id": i, "title": t, "body": b} for i, t, b in rows])
 
 
 def downgrade():

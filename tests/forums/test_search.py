@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from forums import search, services
@@ -194,7 +195,7 @@ def test_search_is_indexed_never_a_like_scan(client, cast, posts, statements):
     sql = " ".join(statements.seen).upper()
     assert " LIKE " not in sql
     if db.engine.dialect.name == "postgresql":
-        assert "AS MATERIALIZED" in sql and "@@" in sql
+        assert "FROM FORUM_POST_FTS" in sql and "@@" in sql
     else:
         assert "MATCH" in sql
 
@@ -213,28 +214,55 @@ def test_reindex_and_the_migration_index_what_is_stored(app, runner, client, cas
     assert _found(client, "cotton") == [posts["cotton"].id]
 
 
-def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkeypatch):
-    """PostgreSQL looks among the newest posts when the planner expects many matches,
-    and asks the GIN index otherwise: the same results, page by page, either way."""
+def test_both_ways_of_finding_the_newest_matches_agree(client, cast, app, monkeypatch,
+                                                       token_for):
+    """PostgreSQL walks the newest posts when the planner expects many matches (and asks
+    the GIN index for those before its window), and asks the GIN index alone otherwise:
+    the same results, page by page, phrases included, and never a closed board's post."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the two ways are PostgreSQL's")
     app.config["HUB_FLOOD_POSTS"] = 0
     first = services.create_topic(cast.member, cast.public, "Dense", "Maize and more maize.")
     for n in range(12):
-        services.create_reply(cast.member, first.topic, f"Maize note {n}." if n % 3 else
-                              "Nothing about it.")
-    services.create_topic(cast.secretariat, cast.closed, "Closed", "Maize in private.")
+        services.create_reply(cast.member, first.topic, f"Maize field note {n}." if n % 3
+                              else "Nothing about it, field maize aside.")
+    services.create_topic(cast.secretariat, cast.closed, "Closed", "Maize field notes.")
 
-    def pages():
-        seen, url = [], "/api/v1/search?q=maize&limit=3"
-        while url:
-            data = client.get(url).get_json()
+    insider = token_for(cast.group_member)
+
+    def pages(q, headers=None):
+        data = client.get("/api/v1/search", query_string={"q": q, "limit": 3},
+                          headers=headers or {}).get_json()
+        seen = [item["id"] for item in data["items"]]
+        while data["next"]:
+            data = client.get(data["next"], headers=headers or {}).get_json()
             seen += [item["id"] for item in data["items"]]
-            url = data["next"]
         return seen
 
-    monkeypatch.setattr(search, "_pg_estimate", lambda condition: 0.0)
-    by_index = pages()
-    monkeypatch.setattr(search, "_pg_estimate", lambda condition: 1e9)
-    monkeypatch.setattr(search, "PROBE_POSTS", 4)
-    assert pages() == by_index and len(by_index) == 9
+    def every_way():
+        found = {q: pages(q) for q in ("maize", '"maize field"', '"field maize"')}
+        return found, pages('"maize field"', insider)
+
+    monkeypatch.setattr(search, "_pg_estimate", lambda condition: (0.0, 1.0))
+    by_index = every_way()
+    assert [len(ids) for ids in by_index[0].values()] == [13, 8, 4]
+    assert len(by_index[1]) == 9  # the closed board's post, for its group only
+    monkeypatch.setattr(search, "_pg_estimate", lambda condition: (1e9, 1.0))
+    for window in (4, 10_000):  # the rest from the GIN index; the window holds every post
+        monkeypatch.setattr(search, "WALK_POSTS", window)
+        assert every_way() == by_index
+
+
+def test_postgresql_keeps_the_index_in_a_table_of_its_own(cast):
+    """One narrow row per indexed post (what the walk reads), gone with its post."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's index is its FTS5 table")
+    first = services.create_topic(cast.member, cast.public, "Narrow", "Row of its own.")
+    post = services.create_reply(cast.member, first.topic, "A reply indexed too.")
+    count = "SELECT count(*) FROM forum_post_fts WHERE post_id = :id"
+    assert db.session.scalar(sa.text(count), {"id": post.id}) == 1
+    assert db.session.scalar(sa.text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'post' "
+        "AND column_name = 'search_vector' AND table_schema = current_schema()")) == 0
+    services.delete_post(cast.moderator, post)
+    assert db.session.scalar(sa.text(count), {"id": post.id}) == 0
