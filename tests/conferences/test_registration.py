@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from conferences import services
+from conferences import participation, services
 from conferences.models import Registration
 from forums import services as forums
 from hub import access
@@ -129,7 +129,7 @@ def test_automatic_approval(app, people, at, client, token_for):
 
 def test_applying_twice_is_refused(conference, people):
     with pytest.raises(Conflict, match="registered already"):
-        services.apply(people.applicant, conference, "Again")
+        participation.apply(people.applicant, conference, "Again")
 
 
 def test_invite_members_groups_and_new_people(client, auth, conference, people, smtp,
@@ -184,7 +184,7 @@ def test_plain_members_cannot_invite_from_a_group_they_are_not_in(conference, pe
                                                                   make_group):
     make_group("private-group", members=(people.outsider,))
     with pytest.raises(Exception, match="No group has that short name"):
-        services.invite(people.moderator, conference, "", "private-group")
+        participation.invite(people.moderator, conference, "", "private-group")
 
 
 def test_the_group_stays_equal_to_the_registrations(conference, people):
@@ -200,7 +200,7 @@ def test_the_group_stays_equal_to_the_registrations(conference, people):
     assert _approved(conference) == _group(conference) == {"raj@example.org",
                                                            "out@example.org"}
     assert not access.can_read(people.participant, conference.board)
-    services.withdraw(people.participant2, conference)
+    participation.withdraw(people.participant2, conference)
     assert _group(conference) == _approved(conference) == {"out@example.org"}
 
 
