@@ -40,6 +40,7 @@ from conferences.services import (
 from forums import urls
 from forums.models import Subscription
 from hub import access, clock, links
+from hub import groups as hub_groups
 from hub import services as hub_services
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
@@ -302,7 +303,7 @@ def invite(actor: Member, conference: Conference, people: str = "",
             raise Invalid(str(_l("No group has that short name.")), fields={"group": "unknown"})
         if not access.is_secretariat(actor) and group.id not in access.group_ids(actor):
             raise Invalid(str(_l("No group has that short name.")), fields={"group": "unknown"})
-        for link in hub_services.group_members(group):
+        for link in hub_groups.group_members(group):
             member = link.member
             if member.id in seen or member.status != MemberStatus.ACTIVE:
                 continue

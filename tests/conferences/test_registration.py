@@ -14,7 +14,7 @@ from conferences import participation, services
 from conferences.models import Registration
 from forums import services as forums
 from hub import access
-from hub import services as hub_services
+from hub import groups as hub_groups
 from hub.errors import Conflict
 from hub.extensions import db
 from hub.models import GroupMembership, Member
@@ -192,10 +192,10 @@ def test_the_group_stays_equal_to_the_registrations(conference, people):
     assert _group(conference) == _approved(conference) == {"pat@example.org",
                                                            "raj@example.org"}
     # The Secretariat edits the group directly (the groups page or API).
-    hub_services.add_to_group(people.secretariat, group, people.outsider)
+    hub_groups.add_to_group(people.secretariat, group, people.outsider)
     assert _approved(conference) == _group(conference)
     assert people.outsider in forums.board_subscribers(conference.board, "each")
-    hub_services.remove_from_group(people.secretariat, group, people.participant)
+    hub_groups.remove_from_group(people.secretariat, group, people.participant)
     db.session.expire_all()
     assert _approved(conference) == _group(conference) == {"raj@example.org",
                                                            "out@example.org"}
