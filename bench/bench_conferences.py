@@ -64,7 +64,7 @@ def _ms(fn, repeat: int = 1) -> float:  # noqa: ANN001
 def main() -> None:
     from flask_migrate import upgrade
 
-    from conferences import proceedings, schedule, services
+    from conferences import agenda, editing, participation, proceedings, schedule, services
     from forums import services as forums
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": _database(), "SECRET_KEY": "bench",
@@ -85,24 +85,24 @@ def main() -> None:
         db.session.add_all([sec, mod, *people])
         db.session.commit()
         clock.freeze(T0)
-        conference = services.create_conference(sec, services.ConferenceData(
+        conference = editing.create_conference(sec, editing.ConferenceData(
             slug="big", title="A large e-conference", theme="Many voices",
             registration_opens_at=T0, opens_at=T0 + timedelta(days=1),
             closes_at=T0 + timedelta(days=15), moderators=[mod.email]))
         for n in (0, 1):
-            services.add_round(mod, conference, services.RoundData(
+            agenda.add_round(mod, conference, agenda.RoundData(
                 title=f"Round {n + 1}", question="What do you think?",
                 opens_at=T0 + timedelta(days=1 + 7 * n),
                 closes_at=T0 + timedelta(days=8 + 7 * n)))
         for member in people:
-            services.approve(mod, services.apply(member, conference, "Count me in.",
-                                                 rng.random() < 0.2))
+            participation.approve(mod, participation.apply(member, conference, "Count me in.",
+                                                           rng.random() < 0.2))
         for _ in range(C - 1):  # other running conferences the worker looks at
-            other = services.create_conference(sec, services.ConferenceData(
+            other = editing.create_conference(sec, editing.ConferenceData(
                 slug=f"c{rng.randrange(10**9)}", title="Another conference",
                 registration_opens_at=T0, opens_at=T0 + timedelta(days=1),
                 closes_at=T0 + timedelta(days=15), moderators=[mod.email]))
-            services.add_round(mod, other, services.RoundData(
+            agenda.add_round(mod, other, agenda.RoundData(
                 title="Only round", question="Q?", opens_at=T0 + timedelta(days=1),
                 closes_at=T0 + timedelta(days=15)))
         slug = conference.slug

@@ -19,10 +19,10 @@ def init_app(app: Flask) -> None:
         api,
         country,
         models,  # noqa: F401  (the tables, for migrations)
+        participation,
         receivers,
         schedule,
         seed,
-        services,
         views,
     )
     from hub import events, pdf
@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     app.extensions["hub_periodic"].append(schedule.periodic)
     app.extensions["hub_seeders"].append(seed.seed_demo)
-    events.member_approved.connect(services.on_member_approved)
+    events.member_approved.connect(participation.on_member_approved)
     events.registration_requested.connect(receivers.on_registration_requested)
     events.country_page_requested.connect(country.country_section)
-    events.group_membership_changed.connect(services.on_group_membership_changed)
+    events.group_membership_changed.connect(participation.on_group_membership_changed)

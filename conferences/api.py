@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
+from conferences import agenda, cancellation, editing, participation, services
 from conferences import proceedings as proc
-from conferences import services
 from conferences.models import Conference, Registration, Round
 from forums import urls
 from forums.api import post_json
@@ -90,7 +90,7 @@ def conference_json(conference: Conference, viewer: Any) -> dict[str, Any]:
         if conference.board.thematic_area else None,
         "keywords": conference.keyword_list,
         "countries": list(conference.countries or []),
-        "archive": services.archive_state(conference),
+        "archive": editing.archive_state(conference),
         "list_address": f"{conference.slug}@{_domain()}",
         "url": urls.absolute("conferences.detail", slug=conference.slug),
         "proceedings": None,
@@ -179,13 +179,13 @@ def _bool(data: dict[str, Any], name: str) -> bool | None:
     return data[name]
 
 
-def _conference_data(data: dict[str, Any]) -> services.ConferenceData:
+def _conference_data(data: dict[str, Any]) -> editing.ConferenceData:
     moderators = data.get("moderators")
     if moderators is not None and (not isinstance(moderators, list)
                                    or not all(isinstance(m, str) for m in moderators)):
         raise Invalid("'moderators' must be a list of email addresses.",
                       fields={"moderators": "type"})
-    return services.ConferenceData(
+    return editing.ConferenceData(
         slug=_text(data, "slug"), title=_text(data, "title"), theme=_text(data, "theme"),
         description=_text(data, "description"),
         registration_opens_at=_time(data, "registration_opens_at"),
@@ -212,13 +212,13 @@ def _countries(data: dict[str, Any]) -> list[str] | None:
     return value
 
 
-def _round_data(data: dict[str, Any]) -> services.RoundData:
-    return services.RoundData(title=_text(data, "title"), question=_text(data, "question"),
-                              opens_at=_time(data, "opens_at"),
-                              closes_at=_time(data, "closes_at"),
-                              translations=content.from_json(data, Round)
-                              if "translations" in data else None,
-                              source_lang=content.source_lang_from_json(data))
+def _round_data(data: dict[str, Any]) -> agenda.RoundData:
+    return agenda.RoundData(title=_text(data, "title"), question=_text(data, "question"),
+                            opens_at=_time(data, "opens_at"),
+                            closes_at=_time(data, "closes_at"),
+                            translations=content.from_json(data, Round)
+                            if "translations" in data else None,
+                            source_lang=content.source_lang_from_json(data))
 
 
 def _conference(slug: str) -> Conference:
@@ -250,7 +250,7 @@ def create() -> Any:
     data = api.body()
     for name in ("slug", "title", "registration_opens_at", "opens_at", "closes_at"):
         api.field(data, name)
-    conference = services.create_conference(actor, _conference_data(data))
+    conference = editing.create_conference(actor, _conference_data(data))
     return jsonify(conference_json(conference, actor)), 201
 
 
@@ -272,9 +272,9 @@ def update(slug: str) -> Any:
     item = _conference(slug)
     data = api.body()
     data.pop("slug", None)
-    services.update_conference(actor, item, _conference_data(data))
+    editing.update_conference(actor, item, _conference_data(data))
     if "archive" in data:
-        services.set_archive(actor, item, api.field(data, "archive"))
+        editing.set_archive(actor, item, api.field(data, "archive"))
     return jsonify(conference_json(item, actor))
 
 
@@ -287,7 +287,7 @@ def cancel(slug: str) -> Any:
     registrants, participants and moderators; the conference, status "cancelled"."""
     actor = api.require_secretariat()
     item = _conference(slug)
-    services.cancel_conference(actor, item, api.field(api.body(), "reason"))
+    cancellation.cancel_conference(actor, item, api.field(api.body(), "reason"))
     return jsonify(conference_json(item, actor))
 
 
@@ -298,7 +298,7 @@ def delete(slug: str) -> Any:
     where nobody has posted, with its board, groups, rounds, registrations and
     documents; 204, or 409 with the reason it stays."""
     actor = api.require_secretariat()
-    services.delete_conference(actor, _conference(slug))
+    cancellation.delete_conference(actor, _conference(slug))
     return "", 204
 
 
@@ -326,8 +326,8 @@ def apply(slug: str) -> Any:
     member = api.require_member()
     item = _conference(slug)
     data = api.body()
-    row = services.apply(member, item, api.field(data, "motivation"),
-                         bool(_bool(data, "anonymous")))
+    row = participation.apply(member, item, api.field(data, "motivation"),
+                              bool(_bool(data, "anonymous")))
     return jsonify(registration_json(row, False)), 201
 
 
@@ -348,8 +348,8 @@ def my_registration(slug: str) -> Any:
 def update_registration(slug: str) -> Any:
     """Change the caller's choice to be named in the proceedings: {anonymous}."""
     member = api.require_member()
-    row = services.set_anonymous(member, _conference(slug),
-                                 api.field(api.body(), "anonymous", bool))
+    row = participation.set_anonymous(member, _conference(slug),
+                                      api.field(api.body(), "anonymous", bool))
     return jsonify(registration_json(row, False))
 
 
@@ -358,7 +358,7 @@ def update_registration(slug: str) -> Any:
 def accept(slug: str) -> Any:
     """Accept an invitation to the conference."""
     member = api.require_member()
-    return jsonify(registration_json(services.accept_invitation(member, _conference(slug)),
+    return jsonify(registration_json(participation.accept_invitation(member, _conference(slug)),
                                      False))
 
 
@@ -367,7 +367,7 @@ def accept(slug: str) -> Any:
 def withdraw(slug: str) -> Any:
     """Leave the conference."""
     member = api.require_member()
-    services.withdraw(member, _conference(slug))
+    participation.withdraw(member, _conference(slug))
     return "", 204
 
 
@@ -377,7 +377,7 @@ def approve(slug: str, registration_id: int) -> Any:
     """Approve a registration (moderators and the Secretariat); the member is told."""
     actor = api.require_member()
     item = _conference(slug)
-    row = services.approve(actor, services.get_registration(actor, item, registration_id))
+    row = participation.approve(actor, participation.get_registration(actor, item, registration_id))
     return jsonify(registration_json(row, True))
 
 
@@ -389,8 +389,8 @@ def decline(slug: str, registration_id: int) -> Any:
     """Decline a registration with a reason, emailed to the applicant in their language."""
     actor = api.require_member()
     item = _conference(slug)
-    row = services.get_registration(actor, item, registration_id)
-    services.decline(actor, row, api.field(api.body(), "reason"))
+    row = participation.get_registration(actor, item, registration_id)
+    participation.decline(actor, row, api.field(api.body(), "reason"))
     return jsonify(registration_json(row, True))
 
 
@@ -408,8 +408,8 @@ def invitations(slug: str) -> Any:
     emails = api.field(data, "emails", list, required=False, default=[])
     if not all(isinstance(e, str) for e in emails):
         raise Invalid("'emails' must be a list of strings.", fields={"emails": "type"})
-    report = services.invite(actor, item, "\n".join(emails),
-                             api.field(data, "group", required=False, default="") or "")
+    report = participation.invite(actor, item, "\n".join(emails),
+                                  api.field(data, "group", required=False, default="") or "")
     return jsonify({"invited": report.invited, "new": report.new,
                     "skipped": [{"email": e, "reason": r} for e, r in report.skipped]}), 201
 
@@ -435,7 +435,7 @@ def add_round(slug: str) -> Any:
     data = api.body()
     for name in ("title", "question", "opens_at", "closes_at"):
         api.field(data, name)
-    row = services.add_round(actor, item, _round_data(data))
+    row = agenda.add_round(actor, item, _round_data(data))
     return jsonify(round_json(row, actor, item)), 201
 
 
@@ -448,16 +448,16 @@ def update_round(slug: str, round_id: int) -> Any:
     """Change a round: extend or shorten it (dates), retitle, lock, pin."""
     actor = api.require_member()
     item = _conference(slug)
-    row = services.get_round(actor, item, round_id)
+    row = agenda.get_round(actor, item, round_id)
     data = api.body()
     changes = _round_data(data)
     if any(v is not None for v in (changes.title, changes.question, changes.opens_at,
                                    changes.closes_at)):
-        services.update_round(actor, row, changes)
+        agenda.update_round(actor, row, changes)
     if _bool(data, "locked") is not None:
-        services.set_round_locked(actor, row, data["locked"])
+        agenda.set_round_locked(actor, row, data["locked"])
     if _bool(data, "pinned") is not None:
-        services.set_round_pinned(actor, row, data["pinned"])
+        agenda.set_round_pinned(actor, row, data["pinned"])
     return jsonify(round_json(row, actor, item))
 
 
@@ -469,8 +469,8 @@ def round_summary(slug: str, round_id: int) -> Any:
     """Post a moderator's summary of a round (a post of kind "summary"); 201."""
     actor = api.require_member()
     item = _conference(slug)
-    post = services.post_summary(actor, services.get_round(actor, item, round_id),
-                                 api.field(api.body(), "body"))
+    post = agenda.post_summary(actor, agenda.get_round(actor, item, round_id),
+                               api.field(api.body(), "body"))
     return jsonify(post_json(post, True)), 201
 
 

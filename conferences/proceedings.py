@@ -22,7 +22,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from conferences import services, times
+from conferences import agenda, services, times
 from conferences.models import APPROVED, Conference, Proceedings
 from forums import urls
 from forums.models import Post
@@ -115,7 +115,7 @@ def compile_content(conference: Conference, locale: str) -> dict[str, Any]:
     default_summaries = {}
     round_rows = []
     for item in rounds:
-        default_summaries[str(item.id)] = [[p.id, p.body] for p in services.summaries(item)]
+        default_summaries[str(item.id)] = [[p.id, p.body] for p in agenda.summaries(item)]
         round_rows.append({"id": item.id, "number": item.number, "title": item.title,
                            "question": item.question, "question_html": item.question_html,
                            "opens_at": isotime(item.opens_at),

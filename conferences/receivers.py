@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from conferences import services
+from conferences import participation, services
 from conferences.models import APPROVED, PENDING, Conference
 from hub import events
 from hub.errors import HubError
@@ -41,7 +41,7 @@ def on_registration_requested(_sender: Any, event: events.RegistrationRequest,
                              "take part; the moderators read it. You were not registered."),
                 conference.title, url)
         try:
-            registration = services.apply(member, conference, event.motivation)
+            registration = participation.apply(member, conference, event.motivation)
         except HubError as exc:
             db.session.rollback()
             status = "closed" if exc.code == "registration_closed" else "refused"

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from conferences import services, times
+from conferences import agenda, cancellation, services, times
 from conferences.models import Announcement, Conference, Round
 from forums import urls
 from hub import clock, content
@@ -94,7 +94,7 @@ def _still_on(conference: Conference) -> bool:
     """Not cancelled, read in the claim's transaction after its insert: under the
     conference's row lock on PostgreSQL (cancelling takes it too), under the database's
     write lock on SQLite; either way a cancellation committed meanwhile is seen."""
-    services.lock_row(conference)
+    cancellation.lock_row(conference)
     return db.session.scalar(db.select(Conference.cancelled_at).where(
         Conference.id == conference.id)) is None
 
@@ -116,7 +116,7 @@ def advance(conference: Conference, now: datetime | None = None) -> list[str]:
     if in_window:
         for item in list(conference.rounds):
             if item.topic_id is None and clock.aware(item.opens_at) <= now:
-                services.ensure_round_topic(conference, item)
+                agenda.ensure_round_topic(conference, item)
     conference = db.session.scalar(db.select(Conference).where(Conference.slug == slug))
     claimed = _claimed(conference)
     rounds = list(conference.rounds)
@@ -144,7 +144,7 @@ def advance(conference: Conference, now: datetime | None = None) -> list[str]:
             announced.append("close")
     conference = db.session.scalar(db.select(Conference).where(Conference.slug == slug))
     for item in list(conference.rounds):  # each change commits (the forums' lock)
-        services.sync_round_lock(conference, item, now)
+        agenda.sync_round_lock(conference, item, now)
     if now >= closes and "close" in _claimed(conference):
         conference.schedule_done = all(r.auto_locked or r.topic_id is None
                                        for r in conference.rounds)

@@ -14,7 +14,7 @@ import io
 import logging
 from datetime import datetime, timedelta
 
-from conferences import services
+from conferences import agenda, editing, participation
 from conferences.models import Announcement, Conference, Registration, Round
 from forums import services as forums
 from forums.models import Post, Topic
@@ -45,7 +45,7 @@ def _join(conference: Conference, member: Member, anonymous: bool = False) -> No
     db.session.add(Registration(conference_id=conference.id, member_id=member.id,
                                 status="approved", motivation="I work on this.",
                                 anonymous=anonymous, decided_at=clock.now()))
-    services._join(conference, member)
+    participation._join(conference, member)
     db.session.commit()
 
 
@@ -98,7 +98,7 @@ def seed_demo(members: list[Member]) -> None:
 
 
 def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: datetime) -> None:
-    conference = services.create_conference(sec, services.ConferenceData(
+    conference = editing.create_conference(sec, editing.ConferenceData(
         slug="lmo-risk-assessment", title="Risk assessment of LMOs in practice",
         theme="What works when national authorities assess living modified organisms",
         description=("Regulators, researchers and practitioners compare how they carry out "
@@ -130,12 +130,12 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
                                   "nécessaires et la prise en compte de l'incertitude.\n\n"
                                   "La conférence se déroule en deux cycles ; chacun s'ouvre "
                                   "sur une question du modérateur."}}))
-    services.add_partner(sec, conference, "African Biosafety Network of Expertise",
-                         "https://example.org/abne",
-                         forums.Upload("abne.png", "image/png", _logo("ABNE", (11, 93, 59))))
-    services.add_document(sec, conference, "Guidance on risk assessment of LMOs",
-                          "https://example.org/guidance.pdf")
-    first = services.add_round(mod, conference, services.RoundData(
+    editing.add_partner(sec, conference, "African Biosafety Network of Expertise",
+                        "https://example.org/abne",
+                        forums.Upload("abne.png", "image/png", _logo("ABNE", (11, 93, 59))))
+    editing.add_document(sec, conference, "Guidance on risk assessment of LMOs",
+                         "https://example.org/guidance.pdf")
+    first = agenda.add_round(mod, conference, agenda.RoundData(
         title="Problem formulation",
         question=("How does your authority **formulate the problem** at the start of a risk "
                   "assessment? Which protection goals do you use, and who sets them?"),
@@ -143,13 +143,13 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
         translations={
             "es": {"title": "La formulación del problema",
                    "question": "¿Cómo **formula el problema** su autoridad al comienzo de una "
-                               "evaluación del riesgo? ¿Qué objetivos de protección utiliza "
-                               "y quién los fija?"},
+                             "evaluación del riesgo? ¿Qué objetivos de protección utiliza "
+                             "y quién los fija?"},
             "fr": {"title": "La formulation du problème",
                    "question": "Comment votre autorité **formule-t-elle le problème** au début "
-                               "d'une évaluation des risques ? Quels objectifs de protection "
-                               "retenez-vous, et qui les fixe ?"}}))
-    services.add_round(mod, conference, services.RoundData(
+                             "d'une évaluation des risques ? Quels objectifs de protection "
+                             "retenez-vous, et qui les fixe ?"}}))
+    agenda.add_round(mod, conference, agenda.RoundData(
         title="Dealing with uncertainty",
         question="When the evidence is incomplete, how do you decide? Share an example.",
         opens_at=now + timedelta(days=2), closes_at=now + timedelta(days=9),
@@ -183,7 +183,7 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
 
 
 def _upcoming(sec: Member, mod: Member, people: dict[str, Member], now: datetime) -> None:
-    conference = services.create_conference(sec, services.ConferenceData(
+    conference = editing.create_conference(sec, editing.ConferenceData(
         slug="public-participation", title="Public awareness and participation",
         theme="Reaching the public on biosafety decisions (Article 23)",
         description=("How do countries inform and consult the public on decisions about "
@@ -209,10 +209,10 @@ def _upcoming(sec: Member, mod: Member, people: dict[str, Member], now: datetime
                                   "sur les décisions concernant les organismes vivants "
                                   "modifiés ? Partagez votre expérience des campagnes, "
                                   "consultations et programmes scolaires."}}))
-    services.add_round(mod, conference, services.RoundData(
+    agenda.add_round(mod, conference, agenda.RoundData(
         title="Informing the public", question="What has worked to inform the public?",
         opens_at=now + timedelta(days=14), closes_at=now + timedelta(days=21)))
-    services.add_round(mod, conference, services.RoundData(
+    agenda.add_round(mod, conference, agenda.RoundData(
         title="Consultations", question="How do you consult the public before a decision?",
         opens_at=now + timedelta(days=21), closes_at=now + timedelta(days=28)))
     _join(conference, people["jean"])
@@ -222,7 +222,7 @@ def _upcoming(sec: Member, mod: Member, people: dict[str, Member], now: datetime
 
 
 def _closed(sec: Member, mod: Member, people: dict[str, Member], now: datetime) -> None:
-    conference = services.create_conference(sec, services.ConferenceData(
+    conference = editing.create_conference(sec, editing.ConferenceData(
         slug="socio-economic-decisions",
         title="Socio-economic considerations in decision-making",
         theme="Article 26 in practice",
@@ -232,10 +232,10 @@ def _closed(sec: Member, mod: Member, people: dict[str, Member], now: datetime) 
         closes_at=now + timedelta(hours=2), premoderated=False, moderators=[mod.email],
         contact_name="Amina Diallo", contact_email="secretariat@example.org",
         thematic_area="socio-economic", keywords="socio-economic, Article 26"))
-    services.add_partner(sec, conference, "Regional Biosafety Training Centre",
-                         "https://example.org/rbtc",
-                         forums.Upload("rbtc.png", "image/png", _logo("RBTC", (20, 70, 140))))
-    rounds = [services.add_round(mod, conference, services.RoundData(
+    editing.add_partner(sec, conference, "Regional Biosafety Training Centre",
+                        "https://example.org/rbtc",
+                        forums.Upload("rbtc.png", "image/png", _logo("RBTC", (20, 70, 140))))
+    rounds = [agenda.add_round(mod, conference, agenda.RoundData(
         title=title, question=question, opens_at=now - timedelta(hours=2),
         closes_at=now + timedelta(hours=1)))
         for title, question in (
@@ -272,7 +272,7 @@ def _closed(sec: Member, mod: Member, people: dict[str, Member], now: datetime) 
         for i, (key, body) in enumerate(entries, start=1):
             post = _published(mod, topic, people[key], body)
             stamps[post.id] = start + timedelta(hours=9 * i)
-        summary = services.post_summary(
+        summary = agenda.post_summary(
             mod, db.session.get(Round, item.id),
             ("Participants described " + ("which considerations they include and where "
                                           "they are written down." if number == 0 else
@@ -302,5 +302,5 @@ def _closed(sec: Member, mod: Member, people: dict[str, Member], now: datetime) 
         proceedings.publish(sec, conference)
     except HubError as exc:
         log.warning("the demo proceedings are a draft: %s", exc.message)
-    services.set_archive(sec, conference, "members")
+    editing.set_archive(sec, conference, "members")
 

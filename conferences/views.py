@@ -29,8 +29,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from conferences import agenda, cancellation, editing, participation, services, times
 from conferences import proceedings as proc
-from conferences import services, times
 from conferences.forms import (
     AnonymityForm,
     ApplyForm,
@@ -156,8 +156,8 @@ def _fill_form(form: ConferenceForm) -> None:
 
 
 def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
-                     ) -> services.ConferenceData:
-    data = services.ConferenceData(
+                     ) -> editing.ConferenceData:
+    data = editing.ConferenceData(
         title=form.title.data, theme=form.theme.data or "",
         description=form.description.data or "",
         registration_opens_at=to_utc(form.registration_opens_at.data),
@@ -189,7 +189,7 @@ def new() -> Any:
     _fill_form(form)
     if form.validate_on_submit():
         try:
-            conference = services.create_conference(_me(), _conference_data(form, True, True))
+            conference = editing.create_conference(_me(), _conference_data(form, True, True))
         except HubError as exc:
             _form_error(form, exc)
         else:
@@ -221,8 +221,8 @@ def edit(slug: str) -> Any:
     form.slug.data = conference.slug
     if form.validate_on_submit():
         try:
-            services.update_conference(_me(), conference,
-                                       _conference_data(form, False, secretariat))
+            editing.update_conference(_me(), conference,
+                                      _conference_data(form, False, secretariat))
         except HubError as exc:
             db.session.rollback()
             _form_error(form, exc)
@@ -232,7 +232,7 @@ def edit(slug: str) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/form.html", form=form, partner_form=PartnerForm(),
                            document_form=DocumentForm(),
-                           archive_form=ArchiveForm(archive=services.archive_state(conference)),
+                           archive_form=ArchiveForm(archive=editing.archive_state(conference)),
                            **_context(conference)), status
 
 
@@ -243,8 +243,8 @@ def add_partner(slug: str) -> Any:
     form = PartnerForm()
     if form.validate_on_submit():
         try:
-            services.add_partner(_me(), conference, form.name.data, form.url.data or "",
-                                 _upload("logo"))
+            editing.add_partner(_me(), conference, form.name.data, form.url.data or "",
+                                _upload("logo"))
         except HubError as exc:
             flash(exc.message, "error")
         else:
@@ -257,7 +257,7 @@ def add_partner(slug: str) -> Any:
 @bp.post("/<slug>/partners/<int:partner_id>/delete")
 @login_required
 def remove_partner(slug: str, partner_id: int) -> Any:
-    services.remove_partner(_me(), _managed(slug), partner_id)
+    editing.remove_partner(_me(), _managed(slug), partner_id)
     flash(_("The partner is removed."), "info")
     return redirect(url_for("conferences.edit", slug=slug) + "#partners")
 
@@ -278,8 +278,8 @@ def add_document(slug: str) -> Any:
     form = DocumentForm()
     if form.validate_on_submit():
         try:
-            services.add_document(_me(), conference, form.title.data, form.url.data or "",
-                                  _upload("file"))
+            editing.add_document(_me(), conference, form.title.data, form.url.data or "",
+                                 _upload("file"))
         except HubError as exc:
             flash(exc.message, "error")
         else:
@@ -292,7 +292,7 @@ def add_document(slug: str) -> Any:
 @bp.post("/<slug>/documents/<int:document_id>/delete")
 @login_required
 def remove_document(slug: str, document_id: int) -> Any:
-    services.remove_document(_me(), _managed(slug), document_id)
+    editing.remove_document(_me(), _managed(slug), document_id)
     flash(_("The document is removed."), "info")
     return redirect(url_for("conferences.edit", slug=slug) + "#documents")
 
@@ -325,7 +325,7 @@ def archive(slug: str) -> Any:
     form = ArchiveForm()
     if form.validate_on_submit():
         try:
-            services.set_archive(_me(), conference, form.archive.data)
+            editing.set_archive(_me(), conference, form.archive.data)
         except HubError as exc:
             flash(exc.message, "error")
         else:
@@ -340,7 +340,7 @@ def cancel(slug: str) -> Any:
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            services.cancel_conference(_me(), conference, form.reason.data)
+            cancellation.cancel_conference(_me(), conference, form.reason.data)
         except HubError as exc:
             db.session.rollback()
             _form_error(form, exc)
@@ -350,7 +350,7 @@ def cancel(slug: str) -> Any:
             return redirect(url_for("conferences.detail", slug=slug))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/cancel.html", form=form,
-                           refusal=services.cancellation_refusal(conference),
+                           refusal=cancellation.cancellation_refusal(conference),
                            **_context(conference)), status
 
 
@@ -365,7 +365,7 @@ def delete(slug: str) -> Any:
         else:
             title = conference.title
             try:
-                services.delete_conference(_me(), conference)
+                cancellation.delete_conference(_me(), conference)
             except HubError as exc:
                 db.session.rollback()
                 flash(exc.message, "error")
@@ -374,7 +374,7 @@ def delete(slug: str) -> Any:
                 return redirect(url_for("conferences.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/delete.html", form=form,
-                           refusal=services.deletion_refusal(conference),
+                           refusal=cancellation.deletion_refusal(conference),
                            **_context(conference)), status
 
 
@@ -390,7 +390,7 @@ def detail(slug: str) -> str:
     return render_template(
         "conferences/detail.html", registration=registration,
         registration_open=services.registration_is_open(conference),
-        refusal=services.registration_refusal(conference),
+        refusal=participation.registration_refusal(conference),
         moderators=services.moderators(conference),
         current_rounds=services.current_rounds(conference),
         proceedings=proceedings if proceedings and proceedings.is_published else None,
@@ -408,8 +408,8 @@ def register(slug: str) -> Any:
     form = ApplyForm()
     if form.validate_on_submit():
         try:
-            registration = services.apply(_me(), conference, form.motivation.data,
-                                          bool(form.anonymous.data))
+            registration = participation.apply(_me(), conference, form.motivation.data,
+                                               bool(form.anonymous.data))
         except HubError as exc:
             _form_error(form, exc)
         else:
@@ -421,7 +421,7 @@ def register(slug: str) -> Any:
             return redirect(url_for("conferences.detail", slug=slug))
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/register.html", form=form,
-                           refusal=services.registration_refusal(conference),
+                           refusal=participation.registration_refusal(conference),
                            registration=services.registration_of(_me(), conference),
                            **_context(conference)), status
 
@@ -433,15 +433,15 @@ def registration_action(slug: str, action: str) -> Any:
         abort(404)
     conference = _conference(slug)
     if action == "withdraw":
-        services.withdraw(_me(), conference)
+        participation.withdraw(_me(), conference)
         flash(_("You have left the e-conference."), "info")
     elif action == "accept":
-        services.accept_invitation(_me(), conference)
+        participation.accept_invitation(_me(), conference)
         flash(_("You are registered. Welcome to the e-conference!"), "success")
     else:
         form = AnonymityForm()
         if form.validate_on_submit():
-            services.set_anonymous(_me(), conference, bool(form.anonymous.data))
+            participation.set_anonymous(_me(), conference, bool(form.anonymous.data))
             flash(_("Your choice for the proceedings is saved."), "success")
     return redirect(url_for("conferences.detail", slug=slug))
 
@@ -467,17 +467,17 @@ def decide(slug: str, registration_id: int, action: str) -> Any:
     if action not in {"approve", "decline"}:
         abort(404)
     conference = _managed(slug)
-    registration = services.get_registration(_me(), conference, registration_id)
+    registration = participation.get_registration(_me(), conference, registration_id)
     name = registration.member.name
     if action == "approve":
-        services.approve(_me(), registration)
+        participation.approve(_me(), registration)
         flash(_("%(name)s is a participant now and has been told.", name=name), "success")
     else:
         form = ReasonForm()
         if not form.validate_on_submit():
             flash(_("Please give the applicant a reason."), "error")
         else:
-            services.decline(_me(), registration, form.reason.data)
+            participation.decline(_me(), registration, form.reason.data)
             flash(_("The registration of %(name)s is declined; the reason was emailed.",
                     name=name), "info")
     return redirect(url_for("conferences.participants", slug=slug))
@@ -503,8 +503,8 @@ def invite(slug: str) -> Any:
     report = None
     if form.validate_on_submit():
         try:
-            report = services.invite(_me(), conference, form.people.data or "",
-                                     form.group.data or "")
+            report = participation.invite(_me(), conference, form.people.data or "",
+                                          form.group.data or "")
         except HubError as exc:
             _form_error(form, exc)
     return render_template("conferences/invite.html", form=form, report=report,
@@ -529,12 +529,12 @@ def discussion(slug: str) -> str:
 
 # -- rounds ------------------------------------------------------------------------------------
 
-def _round_data(form: RoundForm) -> services.RoundData:
-    return services.RoundData(title=form.title.data, question=form.question.data,
-                              opens_at=to_utc(form.opens_at.data),
-                              closes_at=to_utc(form.closes_at.data),
-                              translations=content_forms.read(form),
-                              source_lang=content_forms.source(form))
+def _round_data(form: RoundForm) -> agenda.RoundData:
+    return agenda.RoundData(title=form.title.data, question=form.question.data,
+                            opens_at=to_utc(form.opens_at.data),
+                            closes_at=to_utc(form.closes_at.data),
+                            translations=content_forms.read(form),
+                            source_lang=content_forms.source(form))
 
 
 @bp.route("/<slug>/rounds/new", methods=["GET", "POST"])
@@ -544,7 +544,7 @@ def new_round(slug: str) -> Any:
     form = RoundForm()
     if form.validate_on_submit():
         try:
-            services.add_round(_me(), conference, _round_data(form))
+            agenda.add_round(_me(), conference, _round_data(form))
         except HubError as exc:
             db.session.rollback()
             _form_error(form, exc)
@@ -560,7 +560,7 @@ def new_round(slug: str) -> Any:
 @login_required
 def edit_round(slug: str, round_id: int) -> Any:
     conference = _managed(slug)
-    item = services.get_round(_me(), conference, round_id)
+    item = agenda.get_round(_me(), conference, round_id)
     form = RoundForm(obj=item if request.method == "GET" else None)
     if request.method == "GET":
         form.opens_at.data, form.closes_at.data = to_local(item.opens_at), to_local(
@@ -568,7 +568,7 @@ def edit_round(slug: str, round_id: int) -> Any:
         content_forms.fill(form, item)
     if form.validate_on_submit():
         try:
-            services.update_round(_me(), item, _round_data(form))
+            agenda.update_round(_me(), item, _round_data(form))
         except HubError as exc:
             db.session.rollback()
             _form_error(form, exc)
@@ -586,17 +586,17 @@ def round_action(slug: str, round_id: int, action: str) -> Any:
     if action not in {"lock", "unlock", "pin", "unpin", "delete"}:
         abort(404)
     conference = _managed(slug)
-    item = services.get_round(_me(), conference, round_id)
+    item = agenda.get_round(_me(), conference, round_id)
     if action in {"lock", "unlock"}:
-        services.set_round_locked(_me(), item, action == "lock")
+        agenda.set_round_locked(_me(), item, action == "lock")
         flash(_("The round is locked.") if action == "lock" else _("The round is unlocked."),
               "success")
     elif action in {"pin", "unpin"}:
-        services.set_round_pinned(_me(), item, action == "pin")
+        agenda.set_round_pinned(_me(), item, action == "pin")
         flash(_("The round is pinned.") if action == "pin" else _("The round is unpinned."),
               "success")
     else:
-        services.delete_round(_me(), item)
+        agenda.delete_round(_me(), item)
         flash(_("The round is removed from the agenda."), "info")
     return redirect(safe_next(request.form.get("next"),
                               url_for("conferences.detail", slug=slug) + "#agenda"))
@@ -606,11 +606,11 @@ def round_action(slug: str, round_id: int, action: str) -> Any:
 @login_required
 def summary(slug: str, round_id: int) -> Any:
     conference = _managed(slug)
-    item = services.get_round(_me(), conference, round_id)
+    item = agenda.get_round(_me(), conference, round_id)
     form = SummaryForm()
     if form.validate_on_submit():
         try:
-            post = services.post_summary(_me(), item, form.body.data)
+            post = agenda.post_summary(_me(), item, form.body.data)
         except HubError as exc:
             _form_error(form, exc)
         else:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 
 from hub import access, api, content, services
+from hub import groups as hub_groups
 from hub.errors import Invalid, NotFound
 from hub.extensions import db
 from hub.i18n import isotime
@@ -124,7 +125,7 @@ def group_json(group: Group, with_members: bool = False) -> dict:
     if with_members:
         data["members"] = [
             {"id": link.member.id, "name": link.member.name, "manager": link.is_manager}
-            for link in services.group_members(group)
+            for link in hub_groups.group_members(group)
         ]
     return data
 
@@ -134,7 +135,7 @@ def group_json(group: Group, with_members: bool = False) -> dict:
 def groups() -> Any:
     """Groups the caller belongs to (all groups for the Secretariat)."""
     member = api.require_member()
-    return api.page([group_json(g) for g in services.visible_groups(member)], None)
+    return api.page([group_json(g) for g in hub_groups.visible_groups(member)], None)
 
 
 @bp.post("/groups")
@@ -148,11 +149,11 @@ def create_group() -> Any:
     """Create a group (Secretariat)."""
     actor = api.require_secretariat()
     data = api.body()
-    group = services.create_group(actor, api.field(data, "slug"), api.field(data, "name"),
-                                  api.field(data, "description", required=False, default=""),
-                                  translations=content.from_json(data, Group),
-                                  source_lang=data.get("source_lang")
-                                  if data.get("source_lang") in content.LANGUAGES else None)
+    group = hub_groups.create_group(actor, api.field(data, "slug"), api.field(data, "name"),
+                                    api.field(data, "description", required=False, default=""),
+                                    translations=content.from_json(data, Group),
+                                    source_lang=data.get("source_lang")
+                                    if data.get("source_lang") in content.LANGUAGES else None)
     return jsonify(group_json(group, True)), 201
 
 
@@ -184,8 +185,8 @@ def add_group_member(slug: str) -> Any:
     target = services.member_by_email(email)
     if target is None or target.status in {MemberStatus.DEACTIVATED, MemberStatus.REJECTED}:
         raise NotFound("No active member uses that address.")
-    services.add_to_group(actor, group, target,
-                          manager=api.field(data, "manager", bool, required=False, default=False))
+    hub_groups.add_to_group(actor, group, target,
+                            manager=api.field(data, "manager", bool, required=False, default=False))
     return jsonify(group_json(group, True)), 201
 
 
@@ -198,7 +199,7 @@ def remove_group_member(slug: str, member_id: int) -> Any:
     target = db.session.get(Member, member_id)
     if target is None:
         raise NotFound("No such member.")
-    services.remove_from_group(actor, group, target)
+    hub_groups.remove_from_group(actor, group, target)
     return "", 204
 
 

@@ -1,5 +1,7 @@
-"""Membership services: applications, verification, approval, invitations, passwords,
-email changes, deactivation, profiles, groups and thematic areas.
+"""Membership services: applications, verification, approval, invitations, deactivation,
+roles and profiles; the thematic areas and the network's own texts; and the helpers
+every package's services use (addresses, the audit log, links in mail, the
+Secretariat). Sign-in and passwords are in `hub.credentials`, groups in `hub.groups`.
 
 Views and the API call these; they own the transaction, raise `hub.errors`, write the
 audit log and emit events after commit.
@@ -18,25 +20,13 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from hub import access, clock, content, countries, events, links, markup
+from hub import clock, content, countries, events, links, markup
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
-from hub.models import (
-    ORG_TYPES,
-    AuditEntry,
-    Group,
-    GroupChair,
-    GroupMembership,
-    Member,
-    MemberStatus,
-    Role,
-    SiteText,
-    ThematicArea,
-)
+from hub.models import ORG_TYPES, AuditEntry, Member, MemberStatus, Role, SiteText, ThematicArea
 
 MIN_PASSWORD = 10
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 def normalize_email(raw: str) -> str:
@@ -397,97 +387,6 @@ def accept_invitation(token: str, password: str, data: ProfileData) -> Member:
     return member
 
 
-# -- sign-in and passwords -------------------------------------------------------------------
-
-def authenticate(email: str, password: str) -> Member | None:
-    """The member, or None; callers show one message for every failure."""
-    member = member_by_email((email or "").strip())
-    if member is None:
-        # Spend the same time as a real check so timing does not reveal accounts.
-        from werkzeug.security import check_password_hash, generate_password_hash
-
-        check_password_hash(_dummy_hash(generate_password_hash), password or "")
-        return None
-    if not member.check_password(password or ""):
-        return None
-    return member
-
-
-_DUMMY: str | None = None
-
-
-def _dummy_hash(generate: Any) -> str:
-    global _DUMMY
-    if _DUMMY is None:
-        _DUMMY = generate("not a real password")
-    return _DUMMY
-
-
-def request_password_reset(email: str) -> None:
-    """Sends a link when the account exists; callers say the same thing either way."""
-    try:
-        member = member_by_email(normalize_email(email))
-    except Invalid:
-        return
-    if member is None or member.status in {MemberStatus.DEACTIVATED, MemberStatus.REJECTED}:
-        return
-    token = links.make("reset", member)
-    send_mail(member.email, "reset_password", language=member.language, name=member.name,
-              member=member, url=external("auth.reset", token=token))
-    db.session.commit()
-
-
-def reset_password(token: str, password: str) -> Member:
-    member, _ = links.load("reset", token)
-    check_password_strength(password, member.email)
-    member.set_password(password)
-    if member.status == MemberStatus.INVITED:
-        member.status = MemberStatus.ACTIVE
-        member.approved_at = clock.now()
-    if member.status == MemberStatus.UNVERIFIED:
-        member.email_verified_at = clock.now()
-        member.status = MemberStatus.PENDING
-    db.session.commit()
-    return member
-
-
-def change_password(member: Member, current: str, new: str) -> None:
-    if not member.check_password(current):
-        raise Invalid(str(_l("Your current password is not right.")),
-                      fields={"current_password": "wrong"})
-    check_password_strength(new, member.email)
-    member.set_password(new)  # ends all other sessions and voids outstanding links
-    db.session.commit()
-
-
-def request_email_change(member: Member, new_email: str, password: str) -> None:
-    if not member.check_password(password):
-        raise Invalid(str(_l("Your password is not right.")), fields={"password": "wrong"})
-    email = normalize_email(new_email)
-    if email == member.email:
-        raise Invalid(str(_l("That is already your address.")), fields={"email": "same"})
-    if member_by_email(email) is None:
-        token = links.make("email", member, new=email)
-        send_mail(email, "confirm_email_change", language=member.language, name=member.name,
-                  member=member, new_email=email, url=external("auth.confirm_email", token=token))
-    # Warn the old address either way; say nothing about whether the new one is taken.
-    send_mail(member.email, "email_change_requested", language=member.language,
-              name=member.name, member=member, new_email=email)
-    db.session.commit()
-
-
-def confirm_email_change(token: str) -> Member:
-    member, payload = links.load("email", token)
-    new = payload["new"]
-    if member_by_email(new) is not None:
-        raise Conflict(str(_l("That address now belongs to another account.")))
-    member.email = new
-    member.email_verified_at = clock.now()
-    audit(member, "member.email_change", member)
-    db.session.commit()
-    return member
-
-
 # -- profile -------------------------------------------------------------------------------
 
 def update_profile(member: Member, data: ProfileData, commit: bool = True) -> Member:
@@ -505,129 +404,6 @@ def update_profile(member: Member, data: ProfileData, commit: bool = True) -> Me
     if commit:
         db.session.commit()
     return member
-
-
-# -- groups --------------------------------------------------------------------------------
-
-def create_group(actor: Member, slug: str, name: str, description: str = "",
-                 kind: str = "group", translations: dict | None = None,
-                 source_lang: str | None = None) -> Group:
-    if not actor.is_secretariat:
-        raise Forbidden(str(_l("Only the Secretariat can create groups.")))
-    slug = (slug or "").strip().lower()
-    if not _SLUG.match(slug):
-        raise Invalid(str(_l("A slug is 2 to 63 lower-case letters, digits or dashes.")),
-                      fields={"slug": "format"})
-    if not (name or "").strip():
-        raise Invalid(str(_l("A name is required.")), fields={"name": "required"})
-    if db.session.scalar(db.select(Group).where(Group.slug == slug)):
-        raise Conflict(str(_l("That slug is taken.")), fields={"slug": "taken"})
-    group = Group(slug=slug, name=name.strip(), description=(description or "").strip(),
-                  kind=kind, translations={})
-    content.set_translations(group, translations or {}, source_lang)
-    db.session.add(group)
-    audit(actor, "group.create", group, slug)
-    db.session.commit()
-    return group
-
-
-def group_by_slug(slug: str) -> Group:
-    group = db.session.scalar(db.select(Group).where(Group.slug == slug))
-    if group is None:
-        raise NotFound(str(_l("No such group.")))
-    return group
-
-
-def visible_groups(viewer: Member | None) -> list[Group]:
-    """Groups a member may see: their own, or all of them for the Secretariat."""
-    if viewer is None:
-        return []
-    query = db.select(Group).order_by(Group.name)
-    if not viewer.is_secretariat:
-        query = query.where(Group.id.in_(access.group_ids(viewer)))
-    return list(db.session.scalars(query))
-
-
-def group_members(group: Group) -> list[GroupMembership]:
-    return list(
-        db.session.scalars(
-            db.select(GroupMembership)
-            .join(Member)
-            .where(GroupMembership.group_id == group.id)
-            .order_by(Member.name)
-        )
-    )
-
-
-def add_to_group(actor: Member | None, group: Group, member: Member,
-                 manager: bool = False, commit: bool = True) -> GroupMembership:
-    if actor is not None and not access.can_manage_group(actor, group.id):
-        raise Forbidden(str(_l("Only the group's managers can add members.")))
-    if member.status not in {MemberStatus.ACTIVE, MemberStatus.INVITED, MemberStatus.PENDING}:
-        raise Conflict(str(_l("This person is not an active member.")))
-    link = db.session.get(GroupMembership, (group.id, member.id))
-    if link is None:
-        link = GroupMembership(group_id=group.id, member_id=member.id, is_manager=manager)
-        db.session.add(link)
-    elif manager:
-        link.is_manager = True
-    audit(actor, "group.add", group, member.email)
-    access.forget_groups()
-    if commit:
-        db.session.commit()
-        events.group_membership_changed.send(
-            current_app._get_current_object(),
-            event=events.GroupMembershipEvent(group.id, member.id, True),
-        )
-    return link
-
-
-def remove_from_group(actor: Member, group: Group, member: Member) -> None:
-    if not access.can_manage_group(actor, group.id):
-        raise Forbidden(str(_l("Only the group's managers can remove members.")))
-    link = db.session.get(GroupMembership, (group.id, member.id))
-    if link is None:
-        raise NotFound(str(_l("This person is not in the group.")))
-    db.session.delete(link)
-    audit(actor, "group.remove", group, member.email)
-    access.forget_groups()
-    db.session.commit()
-    events.group_membership_changed.send(
-        current_app._get_current_object(),
-        event=events.GroupMembershipEvent(group.id, member.id, False),
-    )
-
-
-def chair_of(group: Group) -> Member | None:
-    row = db.session.get(GroupChair, group.id)
-    return row.member if row else None
-
-
-def elect_chair(actor: Member, group: Group, member: Member | None) -> None:
-    """Record the group's elected chairperson (the Secretariat or the group's managers);
-    None clears it. The chair must belong to the group."""
-    if not access.can_manage_group(actor, group.id):
-        raise Forbidden(str(_l("Only the Secretariat and the group's managers can record "
-                               "its chair.")))
-    row = db.session.get(GroupChair, group.id)
-    if member is None:
-        if row is not None:
-            db.session.delete(row)
-    else:
-        if db.session.get(GroupMembership, (group.id, member.id)) is None:
-            raise Invalid(str(_l("The chair must be a member of the group.")),
-                          fields={"email": "not_member"})
-        if row is None:
-            row = GroupChair(group_id=group.id, member_id=member.id)
-            db.session.add(row)
-        row.member_id = member.id
-        row.elected_on = clock.now()
-    audit(actor, "group.chair", group, member.email if member else "")
-    db.session.commit()
-    access.forget_groups()
-    events.group_chair_changed.send(
-        current_app._get_current_object(),
-        event=events.GroupChairEvent(group.id, member.id if member else None))
 
 
 # -- thematic areas ------------------------------------------------------------------------

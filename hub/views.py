@@ -24,8 +24,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func
 
-from hub import access, content_forms, countries, inputs, links, services
+from hub import access, content_forms, countries, credentials, inputs, links, services
 from hub import directory as name_search
+from hub import groups as hub_groups
 from hub.content import shown
 from hub.errors import HubError
 from hub.extensions import db, limiter, login_manager
@@ -269,7 +270,7 @@ def login() -> Any:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        member = services.authenticate(form.email.data, form.password.data)
+        member = credentials.authenticate(form.email.data, form.password.data)
         if member is None:
             flash(_("That email address and password do not match an account."), "error")
         elif member.status == MemberStatus.ACTIVE:
@@ -296,7 +297,7 @@ def logout() -> Any:
 def forgot() -> Any:
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        credentials.request_password_reset(form.email.data)
         flash(_("If an account uses that address, we have emailed it a link to choose a new "
                 "password. The link works once, for 48 hours."), "info")
         return redirect(url_for("auth.login"))
@@ -313,7 +314,7 @@ def reset(token: str) -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            credentials.reset_password(token, form.password.data)
         except links.LinkError as exc:
             return render_template("hub/link_error.html", reason=exc.reason), 400
         except HubError as exc:
@@ -354,7 +355,7 @@ def accept_invitation(token: str) -> Any:
 @auth.get("/confirm-email/<token>")
 def confirm_email(token: str) -> Any:
     try:
-        member = services.confirm_email_change(token)
+        member = credentials.confirm_email_change(token)
     except links.LinkError as exc:
         return render_template("hub/link_error.html", reason=exc.reason), 400
     except HubError as exc:
@@ -391,7 +392,8 @@ def password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            credentials.change_password(current_user, form.current_password.data,
+                                        form.password.data)
         except HubError as exc:
             _form_errors(form, exc)
         else:
@@ -408,7 +410,7 @@ def email() -> Any:
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.request_email_change(current_user, form.email.data, form.password.data)
+            credentials.request_email_change(current_user, form.email.data, form.password.data)
         except HubError as exc:
             _form_errors(form, exc)
         else:
@@ -501,7 +503,7 @@ def profile(member_id: int) -> str:
         "hub/profile.html", member=member, bio_html=render_plain(member.bio),
         show_email=access.can_see_email(current_user, member),
         org_types=ORG_TYPE_LABELS, regions=REGION_LABELS, roles=ROLE_LABELS,
-        member_groups=services.visible_groups(member) if access.is_secretariat(current_user)
+        member_groups=hub_groups.visible_groups(member) if access.is_secretariat(current_user)
         or current_user.id == member.id else [],
         role_form=RoleForm(role=member.role),
     )
@@ -515,15 +517,15 @@ def index() -> Any:
     form = GroupForm()
     if access.is_secretariat(current_user) and form.validate_on_submit():
         try:
-            group = services.create_group(current_user, form.slug.data, form.name.data,
-                                          form.description.data or "",
-                                          translations=content_forms.read(form),
-                                          source_lang=content_forms.source(form))
+            group = hub_groups.create_group(current_user, form.slug.data, form.name.data,
+                                            form.description.data or "",
+                                            translations=content_forms.read(form),
+                                            source_lang=content_forms.source(form))
         except HubError as exc:
             _form_errors(form, exc)
         else:
             return redirect(url_for("groups.detail", slug=group.slug))
-    return render_template("hub/groups.html", groups=services.visible_groups(current_user),
+    return render_template("hub/groups.html", groups=hub_groups.visible_groups(current_user),
                            form=form)
 
 
@@ -547,14 +549,14 @@ def detail(slug: str) -> Any:
             flash(_("No member uses that address."), "error")
         else:
             try:
-                services.add_to_group(current_user, group, member, manager=form.manager.data)
+                hub_groups.add_to_group(current_user, group, member, manager=form.manager.data)
             except HubError as exc:
                 flash(exc.message, "error")
             else:
                 flash(_("%(name)s is now in the group.", name=member.name), "success")
                 return redirect(url_for("groups.detail", slug=slug))
-    return render_template("hub/group.html", group=group, rows=services.group_members(group),
-                           form=form, can_manage=can_manage, chair=services.chair_of(group))
+    return render_template("hub/group.html", group=group, rows=hub_groups.group_members(group),
+                           form=form, can_manage=can_manage, chair=hub_groups.chair_of(group))
 
 
 @groups.post("/<slug>/chair")
@@ -568,7 +570,7 @@ def chair(slug: str) -> Any:
         flash(_("No member uses that address."), "error")
         return redirect(url_for("groups.detail", slug=slug))
     try:
-        services.elect_chair(current_user, group, member)
+        hub_groups.elect_chair(current_user, group, member)
     except HubError as exc:
         flash(exc.message, "error")
     else:
@@ -582,7 +584,7 @@ def chair(slug: str) -> Any:
 def remove(slug: str, member_id: int) -> Any:
     group = _visible_group(slug)
     member = db.get_or_404(Member, member_id)
-    services.remove_from_group(current_user, group, member)
+    hub_groups.remove_from_group(current_user, group, member)
     flash(_("%(name)s is no longer in the group.", name=member.name), "info")
     return redirect(url_for("groups.detail", slug=slug))
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from forums import services as forums
 from hub import clock
-from hub import services as hub_services
+from hub import groups as hub_groups
 from hub.errors import HubError
 from hub.extensions import db
 from hub.models import Group, Member
@@ -125,7 +125,7 @@ def _liaison(people: dict[str, Member], now: datetime) -> None:
     liaison = db.session.scalar(db.select(Group).where(Group.slug == "liaison"))
     if liaison is None:
         return
-    hub_services.elect_chair(sec, liaison, people["wanjiru"])
+    hub_groups.elect_chair(sec, liaison, people["wanjiru"])
     meeting = services.create_meeting(sec, services.MeetingData(
         slug="liaison-group-2027-1", title="Liaison group: first meeting of 2027",
         kind="liaison", level="global", timezone="Europe/Paris",

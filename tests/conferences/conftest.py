@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from conferences import services
+from conferences import agenda, editing, participation
 from conferences.models import Conference
 from forums import services as forums
 from hub import clock
@@ -84,17 +84,17 @@ def people(app: Flask, make_member: Callable[..., Member]) -> People:
 def make(people: People, slug: str = "risk", premoderated: bool = False,
          auto_approve: bool = False) -> Conference:
     clock.freeze(T0 - timedelta(days=1))
-    conference = services.create_conference(people.secretariat, services.ConferenceData(
+    conference = editing.create_conference(people.secretariat, editing.ConferenceData(
         slug=slug, title="Risk assessment in practice", theme="Learning from each other",
         description="We discuss **risk assessment**.", registration_opens_at=T0,
         opens_at=OPENS, closes_at=CLOSES, premoderated=premoderated,
         auto_approve=auto_approve, moderators=[people.moderator.email],
         contact_name="The Secretariat", contact_email="secretariat@example.org",
         keywords="risk, assessment"))
-    services.add_round(people.moderator, conference, services.RoundData(
+    agenda.add_round(people.moderator, conference, agenda.RoundData(
         title="Problem formulation", question="How do you **formulate** the problem?",
         opens_at=OPENS, closes_at=ROUND2))
-    services.add_round(people.moderator, conference, services.RoundData(
+    agenda.add_round(people.moderator, conference, agenda.RoundData(
         title="Uncertainty", question="How do you handle uncertainty?", opens_at=ROUND2,
         closes_at=CLOSES))
     return conference
@@ -106,8 +106,9 @@ def conference(app: Flask, people: People, at: Callable[[datetime], None]) -> Co
     conference = make(people)
     at(day(1))
     for member in (people.participant, people.participant2):
-        services.approve(people.moderator, services.apply(member, conference, "I work on it."))
-    services.apply(people.applicant, conference, "Please let me in.")
+        participation.approve(people.moderator,
+                              participation.apply(member, conference, "I work on it."))
+    participation.apply(people.applicant, conference, "Please let me in.")
     db.session.expire_all()
     return conference
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conferences import proceedings, services
+from conferences import editing, participation, proceedings, services
 from forums import services as forums
 from forums.models import Subscription
 from hub.extensions import db
@@ -126,7 +126,7 @@ def test_list_mail_and_digests_reach_only_those_who_may_read(world, people, in_s
     # Approved participants follow the list from the moment they are approved.
     assert each == {people.participant.email, people.participant2.email}
     registration = services.registration_of(people.participant2, in_session)
-    services.decline(people.moderator, registration, "Removed at their request.")
+    participation.decline(people.moderator, registration, "Removed at their request.")
     assert {m.email for m in forums.board_subscribers(board, "each")} == {
         people.participant.email}
 
@@ -148,14 +148,14 @@ def test_the_secretariat_can_open_the_archive_read_only(client, auth, world, peo
                                                        in_session, token_for):
     assert client.get("/forums/risk").status_code == 404
     with pytest.raises(Exception, match="once the conference has closed"):
-        services.set_archive(people.secretariat, in_session, "public")
+        editing.set_archive(people.secretariat, in_session, "public")
     at(day(22))
-    services.set_archive(people.secretariat, in_session, "public")
+    editing.set_archive(people.secretariat, in_session, "public")
     assert client.get("/forums/risk").status_code == 200
     assert SECRET in client.get(f"/forums/topics/{world['topic'].id}").get_data(as_text=True)
     response = client.post(f"/api/v1/topics/{world['topic'].id}/posts", json={"body": "Late"},
                            headers=token_for(people.outsider))
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "closed"
-    services.set_archive(people.secretariat, in_session, "closed")
+    editing.set_archive(people.secretariat, in_session, "closed")
     assert client.get("/forums/risk").status_code == 404

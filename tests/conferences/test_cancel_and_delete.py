@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conferences import schedule, services
+from conferences import cancellation, editing, schedule
 from conferences.models import Announcement, Conference, Registration, Round
 from forums import services as forums
 from forums.models import Board, Post, Topic
@@ -132,9 +132,9 @@ def test_a_worker_already_under_way_announces_nothing(app, conference, people, a
         def other_process() -> None:
             with app.app_context():
                 try:
-                    services.cancel_conference(db.session.get(Member, secretariat_id),
-                                               db.session.get(Conference, conference_id),
-                                               "Called off at the last minute.")
+                    cancellation.cancel_conference(db.session.get(Member, secretariat_id),
+                                                   db.session.get(Conference, conference_id),
+                                                   "Called off at the last minute.")
                 except BaseException as exc:  # noqa: BLE001 - reported below
                     errors.append(exc)
                 finally:
@@ -178,7 +178,7 @@ def test_who_may_cancel_and_when(client, auth, conference, people, token_for, at
 
 def test_deleting_a_mistake_removes_everything_that_belongs_to_it(client, auth, conference,
                                                                   people):
-    services.add_document(people.moderator, conference, "Background", "https://example.org/b")
+    editing.add_document(people.moderator, conference, "Background", "https://example.org/b")
     ids = {"board": conference.board_id, "groups": [conference.participants_group_id,
                                                     conference.moderators_group_id]}
     auth.login(people.secretariat)

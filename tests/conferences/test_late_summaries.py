@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conferences import proceedings, schedule, services
+from conferences import agenda, proceedings, schedule, services
 from forums.models import Post
 from hub.extensions import db
 
@@ -18,7 +18,7 @@ from .conftest import day, round_topic
 def closed(in_session, people, at):
     """Day 22: both rounds ran and are locked by the schedule; one summary from the
     session in round 1."""
-    services.post_summary(people.moderator, in_session.rounds[0], "In session: goals first.")
+    agenda.post_summary(people.moderator, in_session.rounds[0], "In session: goals first.")
     at(day(15))
     schedule.run()
     at(day(22))
@@ -35,7 +35,7 @@ def _round(conference, number):
 
 def _summary_texts(item) -> list[str]:
     db.session.expire_all()
-    return [p.body for p in services.summaries(item)]
+    return [p.body for p in agenda.summaries(item)]
 
 
 @pytest.mark.parametrize("role", ["moderator", "secretariat"])
@@ -96,14 +96,14 @@ def test_the_proceedings_take_late_summaries_in_and_publishing_ends_them(client,
     # a text the Secretariat edited is kept, with the new summary added below it.
     proceedings.update_draft(people.secretariat, closed,
                              summaries={str(first.id): "Goals first (edited)."})
-    services.post_summary(people.moderator, first, "Late: then the data.")
-    services.post_summary(people.moderator, second, "Late: uncertainty is normal.")
+    agenda.post_summary(people.moderator, first, "Late: then the data.")
+    agenda.post_summary(people.moderator, second, "Late: uncertainty is normal.")
     row = proceedings.compile_draft(people.secretariat, closed)
     assert row.summaries == {str(first.id): "Goals first (edited).\n\nLate: then the data.",
                              str(second.id): "Late: uncertainty is normal."}
     row = proceedings.compile_draft(people.secretariat, closed)  # nothing new: unchanged
     assert row.summaries[str(first.id)] == "Goals first (edited).\n\nLate: then the data."
-    services.post_summary(people.moderator, second, "Late: and a second thought.")
+    agenda.post_summary(people.moderator, second, "Late: and a second thought.")
     row = proceedings.compile_draft(people.secretariat, closed)
     assert row.summaries[str(second.id)] == (
         "Late: uncertainty is normal.\n\nLate: and a second thought.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from conferences import schedule, services
+from conferences import agenda, editing, schedule, services
 from conferences.models import Announcement, Conference
 from hub import clock
 from hub.extensions import db
@@ -45,7 +45,7 @@ def test_the_status_follows_the_clock(app, people, at):
 
 def test_a_draft_is_seen_only_by_those_who_run_it(client, auth, people, at):
     at(T0)
-    services.create_conference(people.secretariat, services.ConferenceData(
+    editing.create_conference(people.secretariat, editing.ConferenceData(
         slug="secret-plan", title="Secret plan", registration_opens_at=T0,
         opens_at=OPENS, closes_at=CLOSES, moderators=[people.moderator.email],
         announce=False))
@@ -176,12 +176,12 @@ def test_extending_a_locked_round_reopens_it_and_shortening_locks_it(in_session,
     schedule.run()
     item = next(r for r in in_session.rounds if r.number == 1)
     assert item.topic.locked
-    services.update_round(people.moderator, item, services.RoundData(closes_at=day(16)))
+    agenda.update_round(people.moderator, item, agenda.RoundData(closes_at=day(16)))
     db.session.expire_all()
     assert not round_topic(in_session, 1).locked
     forums.create_reply(people.participant, round_topic(in_session, 1), "Just in time.")
     second = next(r for r in in_session.rounds if r.number == 2)
-    services.update_round(people.moderator, second, services.RoundData(closes_at=day(15)))
+    agenda.update_round(people.moderator, second, agenda.RoundData(closes_at=day(15)))
     at(day(15.5))
     schedule.run()
     assert round_topic(in_session, 2).locked

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conferences import schedule, services
+from conferences import agenda, participation, schedule
 from forums import services as forums
 from forums.models import Post
 from hub.extensions import db
@@ -20,7 +20,7 @@ def held_world(app, people, at, run_jobs, smtp):
     conference = make(people, premoderated=True)
     at(day(1))
     for member in (people.participant, people.participant2):
-        services.approve(people.moderator, services.apply(member, conference, "Yes"))
+        participation.approve(people.moderator, participation.apply(member, conference, "Yes"))
     at(day(8))
     schedule.run()
     run_jobs()
@@ -104,7 +104,7 @@ def test_round_summaries_pins_and_locks_on_the_web(client, auth, in_session, peo
     response = client.post(f"/conferences/risk/rounds/{item.id}/summary",
                            data={"body": "Participants agreed on **three** points."})
     assert response.status_code == 302
-    summary = services.summaries(item)
+    summary = agenda.summaries(item)
     assert [p.kind for p in summary] == ["summary"]
     page = client.get(f"/forums/topics/{item.topic_id}").get_data(as_text=True)
     assert '<span class="badge">summary</span>' in page
@@ -151,7 +151,7 @@ def test_rewording_a_started_round_edits_its_opening_post(in_session, people):
     from forums.models import PostRevision
 
     item = next(r for r in in_session.rounds if r.number == 1)
-    services.update_round(people.moderator, item, services.RoundData(
+    agenda.update_round(people.moderator, item, agenda.RoundData(
         title="Framing the problem", question="How do you *frame* the problem?"))
     db.session.expire_all()
     topic = round_topic(in_session, 1)

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from conferences import services
+from conferences import editing, services
 from conferences.models import Conference
 from hub.extensions import db
 from hub.models import AuditEntry
@@ -115,7 +115,7 @@ def test_the_list_sorts_by_status_and_the_home_page_shows_what_is_on(client, app
     make(people, slug="first")
     make(people, slug="second")
     second = db.session.scalar(db.select(Conference).where(Conference.slug == "second"))
-    services.update_conference(people.secretariat, second, services.ConferenceData(
+    editing.update_conference(people.secretariat, second, editing.ConferenceData(
         title="Second conference"))
     at(day(8))
     page = client.get("/conferences/").get_data(as_text=True)

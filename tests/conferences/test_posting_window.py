@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conferences import schedule, services
+from conferences import agenda, schedule
 from forums import services as forums
 from hub.errors import Forbidden
 
@@ -85,7 +85,7 @@ def test_in_session_posting_works_on_every_channel(client, auth, in_session, peo
 def test_a_locked_round_refuses_replies_from_participants_but_not_moderators(in_session,
                                                                              people):
     item = next(r for r in in_session.rounds if r.number == 1)
-    services.set_round_locked(people.moderator, item, True)
+    agenda.set_round_locked(people.moderator, item, True)
     with pytest.raises(Forbidden, match="locked"):
         forums.create_reply(people.participant, item.topic, "Can I?")
     assert forums.create_reply(people.moderator, item.topic, "Closing remark").status == \

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conferences import proceedings, schedule, services
+from conferences import agenda, participation, proceedings, schedule
 from forums import services as forums
 from hub import events
 from hub.extensions import db
@@ -26,14 +26,14 @@ def closed(in_session, people, at, app):
     """Three contributions in round 1 (one by a participant who opted out, one edited by
     the moderator), one in round 2, one in a side topic, a summary, and a held post that
     must not appear."""
-    services.set_anonymous(people.participant2, in_session, True)
+    participation.set_anonymous(people.participant2, in_session, True)
     topic = round_topic(in_session, 1)
     forums.create_reply(people.participant, topic, "Kenya starts from protection goals.")
     forums.create_reply(people.participant2, topic, "A checklist helps us.")
     edited = forums.create_reply(people.participant, topic, "Teh last word.")
     forums.edit_post(people.moderator, edited, "The last word.")
     item = next(r for r in in_session.rounds if r.number == 1)
-    services.post_summary(people.moderator, item, "Protection goals come **first**.")
+    agenda.post_summary(people.moderator, item, "Protection goals come **first**.")
     forums.create_topic(people.participant2, in_session.board, "Capacity needs",
                         "We need training on detection.")
     at(day(15))

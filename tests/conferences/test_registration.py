@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from conferences import services
+from conferences import participation, services
 from conferences.models import Registration
 from forums import services as forums
 from hub import access
-from hub import services as hub_services
+from hub import groups as hub_groups
 from hub.errors import Conflict
 from hub.extensions import db
 from hub.models import GroupMembership, Member
@@ -129,7 +129,7 @@ def test_automatic_approval(app, people, at, client, token_for):
 
 def test_applying_twice_is_refused(conference, people):
     with pytest.raises(Conflict, match="registered already"):
-        services.apply(people.applicant, conference, "Again")
+        participation.apply(people.applicant, conference, "Again")
 
 
 def test_invite_members_groups_and_new_people(client, auth, conference, people, smtp,
@@ -184,7 +184,7 @@ def test_plain_members_cannot_invite_from_a_group_they_are_not_in(conference, pe
                                                                   make_group):
     make_group("private-group", members=(people.outsider,))
     with pytest.raises(Exception, match="No group has that short name"):
-        services.invite(people.moderator, conference, "", "private-group")
+        participation.invite(people.moderator, conference, "", "private-group")
 
 
 def test_the_group_stays_equal_to_the_registrations(conference, people):
@@ -192,15 +192,15 @@ def test_the_group_stays_equal_to_the_registrations(conference, people):
     assert _group(conference) == _approved(conference) == {"pat@example.org",
                                                            "raj@example.org"}
     # The Secretariat edits the group directly (the groups page or API).
-    hub_services.add_to_group(people.secretariat, group, people.outsider)
+    hub_groups.add_to_group(people.secretariat, group, people.outsider)
     assert _approved(conference) == _group(conference)
     assert people.outsider in forums.board_subscribers(conference.board, "each")
-    hub_services.remove_from_group(people.secretariat, group, people.participant)
+    hub_groups.remove_from_group(people.secretariat, group, people.participant)
     db.session.expire_all()
     assert _approved(conference) == _group(conference) == {"raj@example.org",
                                                            "out@example.org"}
     assert not access.can_read(people.participant, conference.board)
-    services.withdraw(people.participant2, conference)
+    participation.withdraw(people.participant2, conference)
     assert _group(conference) == _approved(conference) == {"out@example.org"}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conferences import schedule, services
+from conferences import agenda, editing, schedule
 from hub.extensions import db, socketio
 from hub.models import AuditEntry
 
@@ -59,7 +59,7 @@ def test_a_reader_is_told_when_the_round_ends_and_when_it_is_extended(app, clien
     assert _topic_events(reader) == []
     # A moderator extends the round the schedule locked: it reopens, and readers see it.
     item = next(r for r in in_session.rounds if r.number == 1)
-    services.update_round(people.moderator, item, services.RoundData(closes_at=day(16)))
+    agenda.update_round(people.moderator, item, agenda.RoundData(closes_at=day(16)))
     assert _topic_events(reader) == [(topic_id, "unlock", False)]
     reader("disconnect")
 
@@ -70,7 +70,7 @@ def test_the_closing_locks_the_last_round_for_live_and_cached_readers(app, clien
     schedule.run()  # round 2 starts
     topic_id = round_topic(in_session, 2).id
     at(day(21.5))  # closed; the worker has not run since
-    services.set_archive(people.secretariat, in_session, "public")
+    editing.set_archive(people.secretariat, in_session, "public")
     url = f"/forums/topics/{topic_id}"
     page = client.get(url).get_data(as_text=True)  # kept for readers not signed in
     assert "Uncertainty" in page and ">locked<" not in page

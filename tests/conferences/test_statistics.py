@@ -3,7 +3,7 @@ of organization, the share of participants who posted, contributions per round."
 
 from __future__ import annotations
 
-from conferences import services
+from conferences import agenda, participation, services
 from forums import services as forums
 
 from .conftest import round_topic
@@ -12,13 +12,13 @@ from .conftest import round_topic
 def test_the_figures(client, auth, in_session, people, make_member):
     third = make_member("third@example.org", name="Third", country="KE", region="africa",
                         org_type="ngo")
-    services.approve(people.moderator, services.apply(third, in_session, "Me too"))
+    participation.approve(people.moderator, participation.apply(third, in_session, "Me too"))
     topic = round_topic(in_session, 1)
     forums.create_reply(people.participant, topic, "One")
     forums.create_reply(people.participant, topic, "Two")
     forums.create_reply(people.participant2, topic, "Three")
     forums.create_reply(people.moderator, topic, "A moderator's nudge")
-    services.post_summary(people.moderator, in_session.rounds[0], "Summary")
+    agenda.post_summary(people.moderator, in_session.rounds[0], "Summary")
     forums.create_topic(people.participant2, in_session.board, "Side", "Four")
     stats = services.statistics(in_session)
     assert (stats.participants, stats.posters, stats.posts, stats.summaries) == (3, 2, 5, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conferences import services
+from conferences import editing
 from hub import clock
 from hub.models import Role
 
@@ -32,7 +32,7 @@ def test_the_secretariat_cancels_and_everyone_sees_why(live_server, chromium, ma
     secretariat = make_member("secretariat@example.org", role=Role.SECRETARIAT,
                               name="Amina Diallo")
     moderator = make_member("moderator@example.org", name="Carlos Mendoza")
-    services.create_conference(secretariat, services.ConferenceData(
+    editing.create_conference(secretariat, editing.ConferenceData(
         slug="gene-drives", title="Gene drives: what regulators need",
         theme="Risk assessment of engineered gene drives",
         description="Four weeks on **gene drives**.", registration_opens_at=T0,

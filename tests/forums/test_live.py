@@ -10,6 +10,7 @@ import re
 import pytest
 
 from forums import services, sockets
+from hub import groups as hub_groups
 from hub import services as hub_services
 from hub.extensions import db, socketio
 
@@ -214,7 +215,7 @@ def test_leaving_the_group_ends_live_updates_from_its_forum(app, client, auth, c
     sock = sio()
     assert sock.emit("join", {"topic": first.topic_id}, callback=True)["ok"]
     sock.get_received()
-    hub_services.remove_from_group(cast.secretariat, cast.group, cast.group_member)
+    hub_groups.remove_from_group(cast.secretariat, cast.group, cast.group_member)
     assert [e["room"] for e in _events(sock, "revoked")] == [
         sockets.topic_room(first.topic_id, cast.closed.id)]
     services.create_reply(cast.secretariat, first.topic, "Not for former members.")

@@ -60,8 +60,7 @@ def _forum_world(make_member, make_board, subscribe) -> World:
 
 
 def _conference_world(make_member) -> World:
-    from conferences import schedule
-    from conferences import services as conferences
+    from conferences import agenda, editing, participation, schedule
 
     sec = make_member("sec@example.org", name="Sara Secretariat", role=Role.SECRETARIAT)
     netmod = make_member("netmod@example.org", name="Nina Netmod", role=Role.MODERATOR)
@@ -69,16 +68,16 @@ def _conference_world(make_member) -> World:
     author = make_member("amina@example.org", name="Amina Diallo")
     reader = make_member("raj@example.org", name="Raj Patel")
     clock.freeze(T0 - timedelta(days=1))
-    conference = conferences.create_conference(sec, conferences.ConferenceData(
+    conference = editing.create_conference(sec, editing.ConferenceData(
         slug="vetted", title="Vetted conference", description="On risk.",
         registration_opens_at=T0, opens_at=T0 + timedelta(days=7),
         closes_at=T0 + timedelta(days=21), premoderated=True, moderators=[carla.email]))
-    conferences.add_round(carla, conference, conferences.RoundData(
+    agenda.add_round(carla, conference, agenda.RoundData(
         title="Problem formulation", question="How do you frame the problem?",
         opens_at=T0 + timedelta(days=7), closes_at=T0 + timedelta(days=21)))
     clock.freeze(T0 + timedelta(days=1))
     for member in (author, reader):
-        conferences.approve(carla, conferences.apply(member, conference, "I work on it."))
+        participation.approve(carla, participation.apply(member, conference, "I work on it."))
     clock.freeze(T0 + timedelta(days=8))
     schedule.run()
     db.session.expire_all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hub import access, events
-from hub import services as hub_services
+from hub import groups as hub_groups
 from meetings import services
 
 
@@ -53,7 +53,7 @@ def test_calendar_filters(people, make_meeting):
 def test_the_elected_chair_moderates_the_groups_meetings_and_board(people, make_meeting):
     meeting = make_meeting(visibility="group", group="liaison", kind="liaison")
     assert not services.can_manage(people.chair, meeting)
-    hub_services.elect_chair(people.secretariat, people.liaison, people.chair)
+    hub_groups.elect_chair(people.secretariat, people.liaison, people.chair)
     assert services.can_manage(people.chair, meeting)
     assert access.can_moderate(people.chair, meeting.board)  # the meeting's discussion
     assert not services.can_manage(people.alice, meeting)
@@ -72,7 +72,7 @@ def test_a_chair_must_belong_to_the_group(people):
     from hub.errors import Invalid
 
     with pytest.raises(Invalid):
-        hub_services.elect_chair(people.secretariat, people.liaison, people.bob)
+        hub_groups.elect_chair(people.secretariat, people.liaison, people.bob)
 
 
 def test_country_page_section_lists_what_the_viewer_may_see(app, people, make_meeting):

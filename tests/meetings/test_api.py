@@ -7,7 +7,7 @@ import icalendar
 
 from forums.models import Board
 from hub import access
-from hub import services as hub_services
+from hub import groups as hub_groups
 from hub.extensions import db
 from tests.meetings.conftest import ENDS, STARTS
 
@@ -21,7 +21,7 @@ def _body(**kw):
 def test_chairs_create_meetings_for_their_group(client, people, token_for):
     headers = token_for(people.chair)
     assert client.post("/api/v1/meetings", json=_body(), headers=headers).status_code == 403
-    hub_services.elect_chair(people.secretariat, people.liaison, people.chair)
+    hub_groups.elect_chair(people.secretariat, people.liaison, people.chair)
     created = client.post("/api/v1/meetings", json=_body(), headers=headers)
     assert created.status_code == 201
     data = created.get_json()
@@ -37,7 +37,7 @@ def test_chairs_moderate_their_groups_board(people):
     db.session.add(board)
     db.session.commit()
     assert not access.can_moderate(people.chair, board)
-    hub_services.elect_chair(people.secretariat, people.liaison, people.chair)
+    hub_groups.elect_chair(people.secretariat, people.liaison, people.chair)
     assert access.can_moderate(people.chair, board)
 
 

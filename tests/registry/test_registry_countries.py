@@ -90,21 +90,21 @@ def test_records_link_to_their_country_pages(client, make_record):
 
 
 def test_conferences_about_a_country_appear_on_its_page(app, client, make_member):
-    from conferences import services as conf
+    from conferences import editing
     from hub import clock
 
     sec = make_member("sec2@example.org", role=Role.SECRETARIAT)
     now = clock.now()
     kw = {"registration_opens_at": now, "opens_at": now.replace(year=now.year + 1),
           "closes_at": now.replace(year=now.year + 2)}
-    conf.create_conference(sec, conf.ConferenceData(
+    editing.create_conference(sec, editing.ConferenceData(
         slug="kenya-talks", title="Biosafety in Kenya", countries=["KE"], announce=True, **kw))
-    conf.create_conference(sec, conf.ConferenceData(
+    editing.create_conference(sec, editing.ConferenceData(
         slug="draft-talks", title="Not announced", countries=["KE"], announce=False, **kw))
     page = client.get("/countries/KE").get_data(as_text=True)
     assert "Biosafety in Kenya" in page and "Not announced" not in page
     with pytest.raises(Exception, match="Not a country"):
-        conf.create_conference(sec, conf.ConferenceData(
+        editing.create_conference(sec, editing.ConferenceData(
             slug="bad", title="Bad", countries=["QQ"], **kw))
 
 
