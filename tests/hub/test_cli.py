@@ -83,7 +83,11 @@ def test_hub_serve_answers_over_http(app, tmp_path):
                 time.sleep(0.2)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def test_the_secretariat_edits_thematic_areas(client, make_member, auth):
