@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from hub import create_app, seed  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.models import Member, MemberStatus, Role  # noqa: E402
-from hub.registry import fields, search, services  # noqa: E402
+from hub.registry import actions, fields, matching, search  # noqa: E402
 from hub.registry.models import Need, Record  # noqa: E402
 
 N = int(os.environ.get("BENCH_RECORDS", "5000"))
@@ -82,7 +82,7 @@ def _fill(rng: random.Random) -> None:
         elif kind == "reports":
             data.update(type="evaluation", organization=rng.choice(["UNEP", "FAO", "GEF"]),
                         keywords=words.split()[:5])
-        services.create_record(owner, kind, data, state="published", vocab=vocab,
+        actions.create_record(owner, kind, data, state="published", vocab=vocab,
                                commit=False, notify=False)
         if n % 500 == 499:
             db.session.commit()
@@ -132,7 +132,7 @@ def main() -> None:
         _time("facet counts, text + country filter", lambda: search.facet_counts(
             None, search.Filters(q="maize", facets={"country": ("KE",)})))
         need = db.session.scalar(select(Need).limit(1))
-        _time("matches for a need", lambda: services.matches_for(None, need))
+        _time("matches for a need", lambda: matching.matches_for(None, need))
         client = app.test_client()
         _time("browse page /registry/projects/?q=maize&country=KE (HTTP)",
               lambda: client.get("/registry/projects/?q=maize&country=KE"), repeat=10)

@@ -32,9 +32,9 @@ def reindex() -> None:
 @registry_cli.command("remind")
 def remind() -> None:
     """Send the reminders for stale records now (the worker does it hourly)."""
-    from hub.registry import services
+    from hub.registry import follows
 
-    click.echo(f"{services.send_reminders()} reminders queued")
+    click.echo(f"{follows.send_reminders()} reminders queued")
 
 
 def init_app(app: Flask) -> None:
