@@ -23,7 +23,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
 from hub.models import Member, MemberStatus
-from hub.registry import fields, search
+from hub.registry import fields, search, tallies
 from hub.registry.kinds import (
     BY_KEY,
     DRAFT,
@@ -213,7 +213,8 @@ def _check_publish(actor: Member | None, record: Record) -> None:
     raise Forbidden(_("Only the Secretariat publishes records; submit it for review."))
 
 
-def _write(record: Record, kind: Kind, values: Mapping[str, Any]) -> None:
+def write_values(record: Record, kind: Kind, values: Mapping[str, Any]) -> None:
+    """Put checked values (from `validate`) on the record, with what they imply."""
     for name, value in values.items():
         spec = kind.field(name)
         assert spec is not None
@@ -246,8 +247,10 @@ def tell_secretariat(actor: Member, titles: list[str], count: int) -> None:
 
 
 def enter_state(actor: Member | None, record: Record, state: str, notify: bool = True) -> None:
-    """Move a record to `state`, with what comes with it (times, mail, announcements)."""
+    """Move a record to `state`, with what comes with it (times, mail, announcements, the
+    facet counts)."""
     now = clock.now()
+    before = record.state
     if state == PUBLISHED:
         record.state = PUBLISHED
         record.published_at = now
@@ -268,6 +271,7 @@ def enter_state(actor: Member | None, record: Record, state: str, notify: bool =
                 _tell_focal_points(actor, record)
     else:
         record.state = DRAFT
+    tallies.move(record, before)
 
 
 def _tell_focal_points(actor: Member, record: Record) -> None:
@@ -313,7 +317,7 @@ def create_record(actor: Member, kind_name: str, data: Mapping[str, Any], *,
     record.owner = actor
     record.external_id = _external_id(kind, data, None)
     record.submitter = submitter or None
-    _write(record, kind, values)
+    write_values(record, kind, values)
     if state == PUBLISHED:
         _check_publish(actor, record)
     db.session.add(record)
@@ -339,7 +343,7 @@ def update_record(actor: Member, record: Record, data: Mapping[str, Any], *,
     submitter = _submitter(actor, data)
     if submitter is not False:
         record.submitter = submitter
-    _write(record, kind, values)
+    write_values(record, kind, values)
     record.reminded_at = None
     if (record.state == PUBLISHED and record.kind == "needs"
             and not access.can_publish_record(actor, record)):
@@ -408,10 +412,10 @@ def confirm_record(actor: Member, record: Record) -> Record:
 def delete_record(actor: Member, record: Record) -> None:
     if not access.can_edit_record(actor, record):
         raise Forbidden(_("Only the owner and the Secretariat can delete this record."))
-    record_id, key = record.id, record_key(record)
+    key = record_key(record)
+    search.unindex(record)
     db.session.delete(record)
     db.session.flush()
-    search.unindex(record_id)
     audit(actor, "registry.delete", None, key)
     db.session.commit()
 
@@ -460,7 +464,7 @@ def file_proceedings(sender: Any, event: events.ProceedingsEvent, **_kw: Any) ->
         record = Report(state=DRAFT, owner_id=actor.id if actor else None,
                         external_id=event.key)
         db.session.add(record)
-    _write(record, kind, values)
+    write_values(record, kind, values)
     db.session.flush()
     if record.state != PUBLISHED:
         enter_state(actor, record, PUBLISHED, notify=False)

@@ -15,8 +15,8 @@ registry_cli = AppGroup("registry", help="The registry of projects, opportunitie
 
 @registry_cli.command("reindex")
 def reindex() -> None:
-    """Rebuild the facets and the full-text index of every record."""
-    from hub.registry import fields, search
+    """Rebuild the facets, their counts and the full-text index of every record."""
+    from hub.registry import fields, search, tallies
     from hub.registry.models import Record
 
     vocab = fields.Vocabulary.load()
@@ -26,6 +26,8 @@ def reindex() -> None:
                 Record.id.in_(ids[start:start + 200]))):
             search.reindex(record, vocab)
         db.session.commit()
+    tallies.rebuild()
+    db.session.commit()
     click.echo(f"{len(ids)} records reindexed")
 
 
