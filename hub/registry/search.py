@@ -28,7 +28,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     delete,
-    exists,
     func,
     insert,
     literal_column,
@@ -392,6 +391,8 @@ def open_to(name: str, values: Iterable[str]) -> ColumnElement[bool]:
 
 
 def any_facet(name: str, values: Iterable[str]) -> ColumnElement[bool]:
-    """Records with at least one of these facet values."""
-    return exists().where(Facet.record_id == Record.id, Facet.name == name,
-                          Facet.value.in_(list(values)))
+    """Records with at least one of these facet values. `IN`, not `EXISTS`: SQLite can
+    then start from the facet index (a country's records) instead of testing every
+    record of the kind."""
+    return Record.id.in_(select(Facet.record_id).where(Facet.name == name,
+                                                       Facet.value.in_(list(values))))
