@@ -20,14 +20,15 @@ from hub import events, markup
 
 def init_app(app: Flask) -> None:
     from hub.registry import (
+        actions,
         api,
         cli,
         desk_views,  # noqa: F401  (its routes are on the registry blueprint)
         fields,
+        follows,
         place_views,
         refs,
         seed,
-        services,
         views,
     )
     from hub.views import nav_item
@@ -44,11 +45,11 @@ def init_app(app: Flask) -> None:
     app.extensions["hub_desk"].append(("registry.synthesis_builder", _l("Registry: synthesis "
                                                                 "report")))
     app.extensions["hub_home"].append(("registry/_home.html", 60))
-    app.extensions["hub_periodic"].append(services.periodic)
+    app.extensions["hub_periodic"].append(follows.periodic)
     app.extensions["hub_seeders"].append(seed.seed_registry)
     app.add_template_global(views.home_block, "registry_home")
     app.add_template_global(fields.record_languages, "record_languages")
-    app.add_template_global(lambda code: fields.language_name(code, services._locale()),
+    app.add_template_global(lambda code: fields.language_name(code, actions.current_locale()),
                             "language_name")
     markup.register_preprocessor(refs.expand_references)
-    events.proceedings_published.connect(services.file_proceedings)
+    events.proceedings_published.connect(actions.file_proceedings)

@@ -14,7 +14,7 @@ from flask import Response, jsonify, request
 
 from hub import api, countries
 from hub.errors import Invalid
-from hub.registry import places, search, services
+from hub.registry import actions, exchange, follows, listing, matching, places, search
 from hub.registry.kinds import KINDS
 from hub.registry.models import Need
 
@@ -37,20 +37,20 @@ def records(kind: str) -> Any:
     """Search a kind: q (full text), country, theme, region, type, status, organization,
     year, language, from, to, state, mine=1, sort (relevance|updated|title|date|deadline),
     limit, offset; format=csv or format=json exports every match."""
-    services.kind_named(kind)
+    actions.kind_named(kind)
     viewer = api.caller()
-    f, sort = services.parse_filters(request.args, kind, viewer)
+    f, sort = listing.parse_filters(request.args, kind, viewer)
     fmt = request.args.get("format", "")
     if fmt == "csv":
-        rows = services.csv_rows(viewer, KINDS[kind], services.export_records(viewer, f, sort))
+        rows = exchange.csv_rows(viewer, KINDS[kind], exchange.export_records(viewer, f, sort))
         return Response("".join(rows), mimetype="text/csv",
                         headers={"Content-Disposition":
                                  f'attachment; filename="registry-{kind}.csv"'})
     if fmt == "json":
         def generate() -> Any:
             yield '{"items": ['
-            for n, record in enumerate(services.export_records(viewer, f, sort)):
-                yield ("," if n else "") + json.dumps(services.record_json(record, viewer),
+            for n, record in enumerate(exchange.export_records(viewer, f, sort)):
+                yield ("," if n else "") + json.dumps(exchange.record_json(record, viewer),
                                                       ensure_ascii=False)
             yield '], "next": null}\n'
 
@@ -61,7 +61,7 @@ def records(kind: str) -> Any:
     offset = max(0, api.int_arg("offset") or 0)
     found = search.results(viewer, f, sort, offset=offset, limit=limit + 1)
     total = search.count(viewer, f)
-    response = api.page([services.record_json(r, viewer) for r in found[:limit]],
+    response = api.page([exchange.record_json(r, viewer) for r in found[:limit]],
                         {"offset": offset + limit} if len(found) > limit else None)
     payload = response.get_json()
     payload["total"] = total
@@ -75,14 +75,14 @@ def records(kind: str) -> Any:
 @api.api_view
 def create(kind: str) -> Any:
     """Submit a record (members); the Secretariat may publish at once with state."""
-    services.kind_named(kind)
+    actions.kind_named(kind)
     actor = api.require_member()
     data = api.body()
     state = data.pop("state", None)
-    record = services.create_record(actor, kind, data, state=state)
-    response = jsonify(services.record_json(record, actor))
+    record = actions.create_record(actor, kind, data, state=state)
+    response = jsonify(exchange.record_json(record, actor))
     response.status_code = 201
-    response.headers["Location"] = services.link("registry_api.record", kind=kind,
+    response.headers["Location"] = actions.link("registry_api.record", kind=kind,
                                                  record_id=record.id)
     return response
 
@@ -92,7 +92,7 @@ def create(kind: str) -> Any:
 def record(kind: str, record_id: int) -> Any:
     """One record (drafts only for their owner and the Secretariat)."""
     viewer = api.caller()
-    return jsonify(services.record_json(services.get_record(viewer, kind, record_id), viewer))
+    return jsonify(exchange.record_json(actions.get_record(viewer, kind, record_id), viewer))
 
 
 @bp.patch("/registry/<kind>/<int:record_id>")
@@ -101,9 +101,9 @@ def record(kind: str, record_id: int) -> Any:
 def update(kind: str, record_id: int) -> Any:
     """Change some fields of a record (its owner or the Secretariat)."""
     actor = api.require_member()
-    item = services.get_record(actor, kind, record_id)
-    item = services.update_record(actor, item, api.body())
-    return jsonify(services.record_json(item, actor))
+    item = actions.get_record(actor, kind, record_id)
+    item = actions.update_record(actor, item, api.body())
+    return jsonify(exchange.record_json(item, actor))
 
 
 @bp.delete("/registry/<kind>/<int:record_id>")
@@ -111,7 +111,7 @@ def update(kind: str, record_id: int) -> Any:
 def delete(kind: str, record_id: int) -> Any:
     """Delete a record (its owner or the Secretariat)."""
     actor = api.require_member()
-    services.delete_record(actor, services.get_record(actor, kind, record_id))
+    actions.delete_record(actor, actions.get_record(actor, kind, record_id))
     return "", 204
 
 
@@ -120,8 +120,8 @@ def delete(kind: str, record_id: int) -> Any:
 def submit(kind: str, record_id: int) -> Any:
     """Submit a draft for review (its owner)."""
     actor = api.require_member()
-    item = services.submit_record(actor, services.get_record(actor, kind, record_id))
-    return jsonify(services.record_json(item, actor))
+    item = actions.submit_record(actor, actions.get_record(actor, kind, record_id))
+    return jsonify(exchange.record_json(item, actor))
 
 
 @bp.post("/registry/<kind>/<int:record_id>/publish")
@@ -129,8 +129,8 @@ def submit(kind: str, record_id: int) -> Any:
 def publish(kind: str, record_id: int) -> Any:
     """Publish a record (the Secretariat; a country's focal points its needs)."""
     actor = api.require_member()
-    item = services.publish_record(actor, services.get_record(actor, kind, record_id))
-    return jsonify(services.record_json(item, actor))
+    item = actions.publish_record(actor, actions.get_record(actor, kind, record_id))
+    return jsonify(exchange.record_json(item, actor))
 
 
 @bp.post("/registry/<kind>/<int:record_id>/return")
@@ -141,9 +141,9 @@ def return_(kind: str, record_id: int) -> Any:
     """Send a record back to its owner as a draft, with a note (the Secretariat; a
     country's focal points its needs)."""
     actor = api.require_member()
-    item = services.get_record(actor, kind, record_id)
-    item = services.return_record(actor, item, api.field(api.body(), "note"))
-    return jsonify(services.record_json(item, actor))
+    item = actions.get_record(actor, kind, record_id)
+    item = actions.return_record(actor, item, api.field(api.body(), "note"))
+    return jsonify(exchange.record_json(item, actor))
 
 
 @bp.post("/registry/<kind>/<int:record_id>/confirm")
@@ -151,8 +151,8 @@ def return_(kind: str, record_id: int) -> Any:
 def confirm(kind: str, record_id: int) -> Any:
     """Say a record is still up to date (its owner or the Secretariat)."""
     actor = api.require_member()
-    item = services.confirm_record(actor, services.get_record(actor, kind, record_id))
-    return jsonify(services.record_json(item, actor))
+    item = actions.confirm_record(actor, actions.get_record(actor, kind, record_id))
+    return jsonify(exchange.record_json(item, actor))
 
 
 @bp.post("/registry/<kind>/<int:record_id>/discussion")
@@ -160,8 +160,8 @@ def confirm(kind: str, record_id: int) -> Any:
 def discussion(kind: str, record_id: int) -> Any:
     """The forum topic about a record, made on first use: {"url"}."""
     actor = api.require_member()
-    item = services.get_record(actor, kind, record_id)
-    return jsonify({"url": services.discussion_url(actor, item)})
+    item = actions.get_record(actor, kind, record_id)
+    return jsonify({"url": actions.discussion_url(actor, item)})
 
 
 @bp.get("/registry/needs/<int:record_id>/matches")
@@ -170,10 +170,10 @@ def matches(record_id: int) -> Any:
     """Opportunities and projects that fit a country's need, best first, each with its
     score (0-100) and the reasons it matched."""
     viewer = api.caller()
-    need = services.get_record(viewer, "needs", record_id)
+    need = actions.get_record(viewer, "needs", record_id)
     assert isinstance(need, Need)
-    found = services.matches_for(viewer, need, limit=api.limit_arg(default=50, maximum=200))
-    return api.page([services.match_json(m, viewer) for m in found], None)
+    found = matching.matches_for(viewer, need, limit=api.limit_arg(default=50, maximum=200))
+    return api.page([matching.match_json(m, viewer) for m in found], None)
 
 
 @bp.post("/registry/<kind>/import")
@@ -182,7 +182,7 @@ def import_(kind: str) -> Any:
     """Import a CSV or JSON file (the request body, or a multipart field "file").
     publish=1 (Secretariat) publishes at once; dry_run=1 checks and changes nothing.
     Answers {created, updated, refused: [{row, label, reason}], ignored_columns}."""
-    services.kind_named(kind)
+    actions.kind_named(kind)
     actor = api.require_member()
     upload = request.files.get("file")
     if upload is not None:
@@ -192,9 +192,9 @@ def import_(kind: str) -> Any:
     if not raw.strip():
         raise Invalid("Send the CSV or JSON file as the request body or as 'file'.",
                       fields={"file": "required"})
-    rows, first = services.read_file(raw, name, ctype)
+    rows, first = exchange.read_file(raw, name, ctype)
     flag = {"1", "true", "yes"}
-    report = services.import_records(actor, kind, rows, first_row=first,
+    report = exchange.import_records(actor, kind, rows, first_row=first,
                                      publish=request.args.get("publish", "") in flag,
                                      dry_run=request.args.get("dry_run", "") in flag)
     return jsonify(report.as_json())
@@ -204,7 +204,7 @@ def import_(kind: str) -> Any:
 @api.api_view
 def get_follows() -> Any:
     """The thematic areas and countries the caller follows: {themes, countries}."""
-    return jsonify(services.follows(api.require_member()))
+    return jsonify(follows.follows(api.require_member()))
 
 
 @bp.put("/registry/follows")
@@ -220,7 +220,7 @@ def put_follows() -> Any:
     if unknown:
         raise Invalid("Send {themes: [slug], countries: [ISO code]}.",
                       fields={k: "unknown" for k in unknown})
-    return jsonify(services.set_follows(member, data.get("themes") or [],
+    return jsonify(follows.set_follows(member, data.get("themes") or [],
                                         data.get("countries") or []))
 
 
@@ -232,7 +232,7 @@ def country(code: str) -> Any:
     """A country's page: {code, name, region, needs, projects, opportunities (open to it),
     reports, resources (each {total, items, more}), focal_points, members (null for
     anonymous callers), sections (from other packages: conferences, meetings...)}."""
-    services.check_names(request.args, ())
+    listing.check_names(request.args, ())
     viewer = api.caller()
     return jsonify(places.country_json(places.country_page(viewer, code), viewer))
 
@@ -273,7 +273,7 @@ def gaps() -> Any:
     """Gaps and overlaps: published needs against projects and open opportunities per
     thematic area and UN region, or with region=CODE per country of that region.
     format=csv gives the same as a table."""
-    services.check_names(request.args, ("region", "format"))
+    listing.check_names(request.args, ("region", "format"))
     region = request.args.get("region") or None
     if region is not None and region not in countries.REGIONS:
         raise Invalid(f"region is one of: {', '.join(countries.REGIONS)}.",

@@ -15,8 +15,8 @@ registry_cli = AppGroup("registry", help="The registry of projects, opportunitie
 
 @registry_cli.command("reindex")
 def reindex() -> None:
-    """Rebuild the facets and the full-text index of every record."""
-    from hub.registry import fields, search
+    """Rebuild the facets, their counts and the full-text index of every record."""
+    from hub.registry import fields, search, tallies
     from hub.registry.models import Record
 
     vocab = fields.Vocabulary.load()
@@ -26,15 +26,17 @@ def reindex() -> None:
                 Record.id.in_(ids[start:start + 200]))):
             search.reindex(record, vocab)
         db.session.commit()
+    tallies.rebuild()
+    db.session.commit()
     click.echo(f"{len(ids)} records reindexed")
 
 
 @registry_cli.command("remind")
 def remind() -> None:
     """Send the reminders for stale records now (the worker does it hourly)."""
-    from hub.registry import services
+    from hub.registry import follows
 
-    click.echo(f"{services.send_reminders()} reminders queued")
+    click.echo(f"{follows.send_reminders()} reminders queued")
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from hub import access, countries
 from hub.errors import HubError
-from hub.registry import fields, offline, pdf, services, synthesis
+from hub.registry import actions, fields, offline, pdf, synthesis
 from hub.registry.forms import SynthesisForm
 from hub.registry.kinds import KINDS, REPORT_TYPES
 from hub.registry.views import KIND, _known, bp, summary
@@ -23,7 +23,7 @@ FORM_LANGUAGES = ("en", "es", "fr")
 
 
 def _form_language() -> str:
-    lang = request.args.get("lang") or services._locale()
+    lang = request.args.get("lang") or actions.current_locale()
     if lang not in FORM_LANGUAGES:
         abort(404)
     return lang
@@ -97,17 +97,17 @@ def synthesis_builder() -> Any:
         themes=[(a.slug, a.name) for a in sorted(vocab.by_slug.values(),
                                                  key=lambda a: (a.position, a.name))
                 if a.active],
-        country_choices=countries.country_choices(services._locale()),
-        summary=summary, display_title=services.display_title, kinds=KINDS,
+        country_choices=countries.country_choices(actions.current_locale()),
+        summary=summary, display_title=actions.display_title, kinds=KINDS,
     ), (422 if error or request.method == "POST" else 200)
 
 
 @bp.get("/reports/<int:record_id>/synthesis.pdf")
 def synthesis_pdf(record_id: int) -> Response:
-    record = services.get_record(current_user, "reports", record_id)
+    record = actions.get_record(current_user, "reports", record_id)
     if record.type != "synthesis" or not record.abstract:
         abort(404)
     subtitle = " · ".join(p for p in (record.organization, summary(record)) if p)
-    body = pdf.synthesis_pdf(services.display_title(record), record.abstract, subtitle)
+    body = pdf.synthesis_pdf(actions.display_title(record), record.abstract, subtitle)
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="synthesis-{record.id}.pdf"'})

@@ -1,6 +1,6 @@
 """The registry's forms. A record's form is built from its kind's field table, so a field
 added in `hub.registry.kinds` appears on the page without touching this file. WTForms only
-parses the request (and checks CSRF); `hub.registry.services.validate` decides what is
+parses the request (and checks CSRF); `hub.registry.actions.validate` decides what is
 right, so the page, the API and imports refuse the same things. Imports only `hub`."""
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def fill_choices(form: FlaskForm, kind: Kind, vocab: fields.Vocabulary, locale: 
     """Choices in the reader's language, and "(required)" on the fields that are."""
     from flask_babel import gettext
 
-    from hub.registry.services import region_name
+    from hub.registry.actions import region_name
 
     country_choices = countries.country_choices(locale)
     for spec in kind.fields:

@@ -4,7 +4,8 @@
 links, owner, review state, times); each kind adds its own fields in its own table
 (joined-table inheritance, loaded with one extra SELECT per kind present in a list).
 `registry_facet` is a derived index of (name, value) pairs that browsing filters and counts
-on; the full-text index (SQLite FTS5 table `registry_record_fts`, PostgreSQL column
+on, and `registry_facet_count` the same pre-aggregated by kind and review state; the
+full-text index (SQLite FTS5 table `registry_record_fts`, PostgreSQL column
 `registry_record.search_vector` + GIN) is created by the migration and kept by
 `hub.registry.search`. Imports only `hub`.
 """
@@ -159,6 +160,20 @@ class Facet(db.Model):
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
 
     __table_args__ = (Index("ix_registry_facet_name_value", "name", "value", "record_id"),)
+
+
+class FacetCount(db.Model):
+    """How many records of a kind in a review state have a facet value: `registry_facet`
+    pre-aggregated, so that browsing without filters counts without reading every record.
+    Kept by `hub.registry.tallies` in the transaction that changes a record."""
+
+    __tablename__ = "registry_facet_count"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
 
 
 class Follow(db.Model):

@@ -145,7 +145,7 @@ def synthesis_pdf(title: str, text: str, subtitle: str = "") -> bytes:
 # -- blank forms ---------------------------------------------------------------------------
 
 def _choices(spec: Any, vocab: fields.Vocabulary) -> list[str]:
-    from hub.registry.services import region_name
+    from hub.registry.actions import region_name
 
     if spec.type == "choice":
         return [str(label) for _code, label in spec.choices]

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from hub import access, countries
 from hub.errors import HubError
 from hub.forms import options
-from hub.registry import fields, places, services
+from hub.registry import actions, fields, places
 from hub.registry.forms import FocalPointForm
 from hub.registry.kinds import KINDS
 from hub.registry.views import summary
@@ -22,7 +22,7 @@ bp = Blueprint("places", __name__)
 
 
 def _locale() -> str:
-    return services._locale()
+    return actions.current_locale()
 
 
 @bp.get("/countries/")
@@ -34,7 +34,7 @@ def countries_index() -> str:
                        key=lambda c: fields.fold(countries.country_name(c, _locale())))
         by_region.append((region, [(c, counts.get(c, 0)) for c in codes]))
     return render_template("registry/countries.html", by_region=by_region,
-                           region_name=services.region_name)
+                           region_name=actions.region_name)
 
 
 @bp.get("/countries/<code>")
@@ -44,7 +44,7 @@ def country(code: str) -> Any:
     page = places.country_page(current_user, code)
     return render_template(
         "registry/country.html", page=page, kinds=KINDS, summary=summary,
-        display_title=services.display_title, region_name=services.region_name,
+        display_title=actions.display_title, region_name=actions.region_name,
         can_name=access.can_name_focal_points(current_user),
         is_focal_point=access.is_focal_point(current_user, page.code))
 
@@ -62,7 +62,7 @@ def _matrix_page(template: str, area: str | None, **context: Any) -> Any:
                            links=lambda t, p: places.cell_links(matrix, t, p),
                            place_url=lambda p: url_for("places.region", region=p)
                            if area is None else url_for("places.country", code=p),
-                           region_name=services.region_name, **context)
+                           region_name=actions.region_name, **context)
 
 
 @bp.get("/regions/<region>")

@@ -25,7 +25,7 @@ from hub import access, clock, countries, events
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.models import Member, MemberStatus
-from hub.registry import fields, search, services
+from hub.registry import actions, exchange, fields, search
 from hub.registry.kinds import PUBLISHED
 from hub.registry.models import MODELS, Facet, FocalPoint, Record
 from hub.services import audit
@@ -181,15 +181,15 @@ def _sections(query: events.CountryQuery) -> list[events.CountrySection]:
 
 def country_json(page: CountryPage, viewer: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "code": page.code, "name": countries.country_name(page.code, services._locale()),
+        "code": page.code, "name": countries.country_name(page.code, actions.current_locale()),
         "region": page.region,
-        "url": services.link("places.country", code=page.code),
+        "url": actions.link("places.country", code=page.code),
     }
     for listing in page.lists:
         data[listing.kind] = {
             "total": listing.total,
-            "items": [services.record_json(r, viewer) for r in listing.items],
-            "more": services.link("registry_api.records", kind=listing.kind,
+            "items": [exchange.record_json(r, viewer) for r in listing.items],
+            "more": actions.link("registry_api.records", kind=listing.kind,
                                   **listing.url_args),
         }
     data["focal_points"] = [member_json(m, viewer) for m in page.focal_points]
@@ -306,23 +306,23 @@ def gaps(region: str | None = None) -> Matrix:
     if region is not None:  # only the countries with something to show, by name
         used = {p for _t, p in cells if cells[(_t, p)].needs or cells[(_t, p)].projects}
         places = sorted(used, key=lambda c: fields.fold(
-            countries.country_name(c, services._locale())))
+            countries.country_name(c, actions.current_locale())))
     return Matrix(region=region, themes=themes, places=places, cells=cells)
 
 
 def place_label(matrix: Matrix, place: str) -> str:
     if matrix.region is None:
-        return services.region_name(place)
-    return countries.country_name(place, services._locale())
+        return actions.region_name(place)
+    return countries.country_name(place, actions.current_locale())
 
 
 def cell_links(matrix: Matrix, theme: str, place: str) -> dict[str, str]:
     """Where each number of a cell leads: the records it counts."""
     base = {"theme": theme, matrix.place_facet: place}
     return {
-        "needs": services.link("registry.browse", kind="needs", **base),
-        "projects": services.link("registry.browse", kind="projects", **base),
-        "opportunities": services.link("registry.browse", kind="opportunities", open="1",
+        "needs": actions.link("registry.browse", kind="needs", **base),
+        "projects": actions.link("registry.browse", kind="projects", **base),
+        "opportunities": actions.link("registry.browse", kind="opportunities", open="1",
                                        **base),
     }
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hub import access, countries
 from hub.extensions import db
-from hub.registry import services
+from hub.registry import actions
 from hub.registry.kinds import BY_KEY, KINDS
 from hub.registry.models import Record
 
@@ -39,8 +39,8 @@ def card(record: Record) -> str:
     names = [countries.country_name(c, "en") for c in (record.countries or [])[:5]]
     meta = str(kind.label) + (" · " + ", ".join(names) if names else "")
     return (f'<span class="record-card"><a class="record-card-title" '
-            f'href="{html.escape(services.record_url(record), quote=True)}">'
-            f"{_text(services.display_title(record))}</a> "
+            f'href="{html.escape(actions.record_url(record), quote=True)}">'
+            f"{_text(actions.display_title(record))}</a> "
             f'<span class="record-card-meta">{_text(meta)}</span></span>')
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hub import clock
 from hub.extensions import db
 from hub.models import Member, Role
-from hub.registry import services
+from hub.registry import actions
 from hub.registry.kinds import DRAFT, PUBLISHED, SUBMITTED
 from hub.registry.models import FocalPoint, Follow, Record
 
@@ -276,11 +276,11 @@ def seed_registry(members: list[Member]) -> None:
     today = clock.now().date()
     for email, kind, state, data in _records(today):
         owner = by_email.get(email, secretariat)
-        record = services.create_record(owner, kind, data,
+        record = actions.create_record(owner, kind, data,
                                         state=DRAFT if state == DRAFT else SUBMITTED,
                                         commit=False, notify=False)
         if state == PUBLISHED:
-            services.enter_state(secretariat, record, PUBLISHED, notify=False)
+            actions.enter_state(secretariat, record, PUBLISHED, notify=False)
     # One completed project has not been touched for a long time: the worker reminds Kofi.
     old = db.session.scalar(select(Record).where(
         Record.title == "Biosafety public awareness in West Africa"))

@@ -20,7 +20,7 @@ from hub import access, countries
 from hub.errors import Forbidden, Invalid
 from hub.extensions import db
 from hub.models import Member
-from hub.registry import fields, search, services
+from hub.registry import actions, fields, listing, search
 from hub.registry.kinds import DRAFT, PUBLISHED
 from hub.registry.models import Record, Report
 
@@ -40,11 +40,11 @@ class Choice:
 def choice_from(args: Any) -> Choice:
     """A Choice from a query string or form (type, theme, country, from, to); Invalid
     names what is wrong."""
-    services.check_names(args, ("type", "theme", "country", "from", "to", "report", "title",
+    listing.check_names(args, ("type", "theme", "country", "from", "to", "report", "title",
                                 "csrf_token", "format"))
     wanted = MultiDict([(k, v) for k in args for v in args.getlist(k)
                         if k in {"type", "theme", "country", "from", "to"} and v])
-    f, _sort = services.parse_filters(wanted, "reports", None)
+    f, _sort = listing.parse_filters(wanted, "reports", None)
     return Choice(types=f.facets.get("type", ()), themes=f.facets.get("theme", ()),
                   countries=f.facets.get("country", ()), date_from=f.date_from,
                   date_to=f.date_to)
@@ -86,12 +86,12 @@ def compile_text(reports: Iterable[Record], vocab: fields.Vocabulary, title: str
         lines += [f"## {vocab.theme_name(slug) if slug else _('Other reports')}", ""]
         for report in by_theme[slug]:
             about = [report.organization, _period(report),
-                     ", ".join(countries.country_name(c, services._locale())
+                     ", ".join(countries.country_name(c, actions.current_locale())
                                for c in report.countries or [])]
-            lines += [f"### {services.display_title(report)} ([[report:{report.id}]])", ""]
+            lines += [f"### {actions.display_title(report)} ([[report:{report.id}]])", ""]
             if any(about):
                 lines += ["*" + " · ".join(a for a in about if a) + "*", ""]
-            summary = (fields.edition_for(report, services._locale()) or {}).get(
+            summary = (fields.edition_for(report, actions.current_locale()) or {}).get(
                 "abstract") or report.abstract
             lines += [f"**{_('Summary')}.** " + (summary or _("No summary was recorded.")),
                       ""]
@@ -125,9 +125,9 @@ def compile_draft(actor: Member, report_ids: Iterable[int], title: str) -> Recor
         "countries": list(dict.fromkeys(c for r in reports for c in r.countries or []))[:50],
         "timeframe": {"start": min(starts).isoformat() if starts else None,
                       "end": max(ends).isoformat() if ends else None},
-        "language": services._locale(),
+        "language": actions.current_locale(),
         "abstract": compile_text(reports, vocab, title),
-        "links": [{"url": services.record_url(r), "title": services.display_title(r)}
+        "links": [{"url": actions.record_url(r), "title": actions.display_title(r)}
                   for r in reports][:50],
     }
-    return services.create_record(actor, "reports", data, state=DRAFT, vocab=vocab)
+    return actions.create_record(actor, "reports", data, state=DRAFT, vocab=vocab)

@@ -23,11 +23,11 @@ from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub import access, countries
+from hub import access, clock, countries
 from hub.errors import HubError, Invalid
 from hub.forms import options
 from hub.markup import render, render_plain, stored
-from hub.registry import fields, forms, search, services
+from hub.registry import actions, exchange, fields, follows, forms, listing, matching, search
 from hub.registry.kinds import (
     DRAFT,
     KINDS,
@@ -62,7 +62,7 @@ def facet_label(name: str, value: str, vocab: fields.Vocabulary, kind: Kind | No
     if name == "country":
         return countries.country_name(value, _locale())
     if name == "region":
-        return services.region_name(value)
+        return actions.region_name(value)
     if name == "theme":
         return vocab.theme_name(value)
     if name == "type":
@@ -103,7 +103,7 @@ def present(record: Record, vocab: fields.Vocabulary) -> list[dict[str, Any]]:
         elif spec.type == "countries":
             shown = ", ".join(countries.country_name(c, _locale()) for c in value)
         elif spec.type == "regions":
-            shown = ", ".join(services.region_name(r) for r in value)
+            shown = ", ".join(actions.region_name(r) for r in value)
         elif spec.type == "themes":
             shown = value  # links, built in the template
         elif spec.type == "language":
@@ -138,7 +138,7 @@ def summary(record: Record) -> str:
     names = [countries.country_name(c, _locale()) for c in (record.countries or [])[:4]]
     if len(record.countries or []) > 4:
         names.append(_("and %(n)d more", n=len(record.countries) - 4))
-    regions = [services.region_name(r) for r in getattr(record, "regions", None) or []]
+    regions = [actions.region_name(r) for r in getattr(record, "regions", None) or []]
     if names or regions:
         parts.append(", ".join(names + regions))
     elif record.kind == "opportunities":
@@ -180,7 +180,7 @@ def browse(kind: str | None = None) -> Any:
     viewer = current_user
     error = None
     try:
-        f, sort = services.parse_filters(request.args, kind, viewer)
+        f, sort = listing.parse_filters(request.args, kind, viewer)
     except HubError as exc:
         if request.args.get("format"):
             raise
@@ -212,26 +212,26 @@ def browse(kind: str | None = None) -> Any:
                                       **{k: v for k, v in _args_without().items()
                                          if k in {"q", "country", "theme", "region", "year",
                                                   "organization", "from", "to"}}),
-        vocab=vocab, states=STATE_LABELS, display_title=services.display_title,
+        vocab=vocab, states=STATE_LABELS, display_title=actions.display_title,
     ), (422 if error else 200)
 
 
 def _export(f: search.Filters, kind: Kind | None, sort: str, fmt: str) -> Response:
     viewer = current_user
-    stamp = services.clock.now().strftime("%Y%m%d")
+    stamp = clock.now().strftime("%Y%m%d")
     name = f"registry-{kind.name if kind else 'all'}-{stamp}"
     if fmt == "csv":
         if kind is None:
             raise Invalid(_("Choose one kind of record to export as CSV (their columns "
                             "differ); JSON exports every kind."), fields={"format": "kind"})
-        rows = services.csv_rows(viewer, kind, services.export_records(viewer, f, sort))
+        rows = exchange.csv_rows(viewer, kind, exchange.export_records(viewer, f, sort))
         return Response("".join(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "json":
         def generate() -> Any:
             yield '{"items": ['
-            for n, record in enumerate(services.export_records(viewer, f, sort)):
-                yield ("," if n else "") + json.dumps(services.record_json(record, viewer),
+            for n, record in enumerate(exchange.export_records(viewer, f, sort)):
+                yield ("," if n else "") + json.dumps(exchange.record_json(record, viewer),
                                                       ensure_ascii=False)
             yield '], "next": null}\n'
 
@@ -246,9 +246,9 @@ def _export(f: search.Filters, kind: Kind | None, sort: str, fmt: str) -> Respon
 @bp.get(f"/{KIND}/<int:record_id>")
 def record(kind: str, record_id: int) -> str:
     _known(kind)
-    item = services.get_record(current_user, kind, record_id)
+    item = actions.get_record(current_user, kind, record_id)
     vocab = fields.Vocabulary.load()
-    matches = services.matches_for(current_user, item) if kind == "needs" else []
+    matches = matching.matches_for(current_user, item) if kind == "needs" else []
     # The reader's own language first: its edition above the record, the others below.
     editions = [{**e, "abstract_html": render_plain(e.get("abstract", ""))}
                 for e in item.editions or []]
@@ -258,19 +258,19 @@ def record(kind: str, record_id: int) -> str:
         "registry/record.html", record=item, kind=KINDS[kind], kinds=KINDS,
         rows=present(item, vocab), own_edition=own,
         other_editions=[e for e in editions if e is not own],
-        region_name=services.region_name,
+        region_name=actions.region_name,
         synthesis_html=stored(render(_without_title(item.abstract, item.title)))
         if synthesis and item.abstract else None,
         synthesis_pdf=url_for("registry.synthesis_pdf", record_id=item.id)
         if synthesis and item.abstract else None,
-        vocab=vocab, title=services.display_title(item), matches=matches, summary=summary,
+        vocab=vocab, title=actions.display_title(item), matches=matches, summary=summary,
         can_edit=access.can_edit_record(current_user, item),
         can_publish=access.can_publish_record(current_user, item),
         contact_details=access.can_see_contact_details(current_user),
         can_discuss=current_app.extensions.get("hub_discuss") is not None
         and access.is_active_member(current_user) and item.state == PUBLISHED,
         states=STATE_LABELS, return_form=forms.ReturnForm(),
-        key=services.record_key(item), display_title=services.display_title,
+        key=actions.record_key(item), display_title=actions.display_title,
     )
 
 
@@ -319,7 +319,7 @@ def new(kind: str) -> Any:
         action = request.form.get("action", "submit")
         state = {"draft": DRAFT, "publish": PUBLISHED}.get(action, SUBMITTED)
         try:
-            item = services.create_record(current_user, kind, _form_data(spec, form),
+            item = actions.create_record(current_user, kind, _form_data(spec, form),
                                           state=state)
         except HubError as exc:
             apart = forms.place_errors(form, spec, exc.fields)
@@ -339,13 +339,13 @@ def new(kind: str) -> Any:
 @login_required
 def edit(kind: str, record_id: int) -> Any:
     spec = _known(kind)
-    item = services.get_record(current_user, kind, record_id)
+    item = actions.get_record(current_user, kind, record_id)
     if not access.can_edit_record(current_user, item):
         abort(403)
     vocab = fields.Vocabulary.load()
     if request.method == "GET":
         form = forms.form_class(kind)(data=forms.initial(
-            spec, {**services.current_values(item), "on_behalf_of": item.submitter}))
+            spec, {**actions.current_values(item), "on_behalf_of": item.submitter}))
     else:
         form = forms.form_class(kind)()
     forms.fill_choices(form, spec, vocab, _locale())
@@ -353,12 +353,12 @@ def edit(kind: str, record_id: int) -> Any:
     if form.validate_on_submit():
         action = request.form.get("action", "save")
         try:
-            services.update_record(current_user, item, _form_data(spec, form),
+            actions.update_record(current_user, item, _form_data(spec, form),
                                    vocab=vocab)
             if action == "submit" and item.state == DRAFT:
-                services.submit_record(current_user, item)
+                actions.submit_record(current_user, item)
             elif action == "publish" and item.state != PUBLISHED:
-                services.publish_record(current_user, item)
+                actions.publish_record(current_user, item)
         except HubError as exc:
             apart = forms.place_errors(form, spec, exc.fields)
             flash(exc.message if not exc.fields else _("Please correct the marked fields."),
@@ -378,27 +378,27 @@ ACTIONS = frozenset({"submit", "publish", "return", "confirm", "delete", "discus
 def act(kind: str, record_id: int, action: str) -> Any:
     if action not in ACTIONS:
         abort(404)
-    item = services.get_record(current_user, kind, record_id)
+    item = actions.get_record(current_user, kind, record_id)
     here = url_for("registry.record", kind=kind, record_id=record_id)
     try:
         if action == "submit":
-            services.submit_record(current_user, item)
+            actions.submit_record(current_user, item)
             flash(_("Submitted. The Secretariat will review it."), "success")
         elif action == "publish":
-            services.publish_record(current_user, item)
+            actions.publish_record(current_user, item)
             flash(_("The record is published."), "success")
         elif action == "return":
-            services.return_record(current_user, item, request.form.get("note", ""))
+            actions.return_record(current_user, item, request.form.get("note", ""))
             flash(_("The record is back with its owner, who has been told why."), "info")
         elif action == "confirm":
-            services.confirm_record(current_user, item)
+            actions.confirm_record(current_user, item)
             flash(_("Thank you: the record counts as up to date from today."), "success")
         elif action == "delete":
-            services.delete_record(current_user, item)
+            actions.delete_record(current_user, item)
             flash(_("The record is deleted."), "info")
             return redirect(url_for("registry.mine"))
         elif action == "discuss":
-            return redirect(services.discussion_url(current_user, item))
+            return redirect(actions.discussion_url(current_user, item))
     except HubError as exc:
         flash(exc.message, "error")
     nxt = request.form.get("next", "")
@@ -410,9 +410,9 @@ def act(kind: str, record_id: int, action: str) -> Any:
 @bp.get("/mine")
 @login_required
 def mine() -> str:
-    return render_template("registry/mine.html", records=services.my_records(current_user),
+    return render_template("registry/mine.html", records=listing.my_records(current_user),
                            kinds=KINDS, states=STATE_LABELS, summary=summary,
-                           display_title=services.display_title)
+                           display_title=actions.display_title)
 
 
 @bp.get("/review")
@@ -420,9 +420,9 @@ def mine() -> str:
 def review() -> str:
     if not (access.is_secretariat(current_user) or access.focal_point_countries(current_user)):
         abort(403)
-    return render_template("registry/review.html", records=services.review_queue(current_user),
+    return render_template("registry/review.html", records=listing.review_queue(current_user),
                            kinds=KINDS, summary=summary, return_form=forms.ReturnForm(),
-                           display_title=services.display_title)
+                           display_title=actions.display_title)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -435,9 +435,9 @@ def import_file() -> Any:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows, first = services.read_file(upload.read(), upload.filename or "",
+            rows, first = exchange.read_file(upload.read(), upload.filename or "",
                                              upload.mimetype or "")
-            report = services.import_records(
+            report = exchange.import_records(
                 current_user, form.kind.data, rows, first_row=first,
                 publish=bool(form.publish.data and access.can_publish_record(current_user)),
                 dry_run=bool(form.dry_run.data))
@@ -457,7 +457,7 @@ def following() -> Any:
     form.countries.choices = options(countries.country_choices(_locale()))
     if form.validate_on_submit():
         try:
-            services.set_follows(current_user, form.themes.data or [],
+            follows.set_follows(current_user, form.themes.data or [],
                                  form.countries.data or [])
         except HubError as exc:
             flash(exc.message, "error")
@@ -465,12 +465,12 @@ def following() -> Any:
             flash(_("Saved. We will email you new opportunities that match."), "success")
             return redirect(url_for("registry.following"))
     elif request.method == "GET":
-        current = services.follows(current_user)
+        current = follows.follows(current_user)
         form.themes.data, form.countries.data = current["themes"], current["countries"]
     return render_template("registry/following.html", form=form)
 
 
 def home_block() -> dict[str, Any]:
     """What the home page shows of the registry (a template global)."""
-    return {"opportunities": services.open_opportunities(4), "summary": summary,
-            "display_title": services.display_title}
+    return {"opportunities": listing.open_opportunities(4), "summary": summary,
+            "display_title": actions.display_title}

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.models import Role
-from hub.registry import services
+from hub.registry import actions
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def test_needs_registered_published_found_and_matched(live_server, page, make_me
     secretariat = make_member("sec@example.org", role=Role.SECRETARIAT, name="Amina Diallo")
     make_member("focal@example.org", name="Wanjiru Kamau", country="KE",
                 organization="National Biosafety Authority")
-    course = services.create_record(secretariat, "opportunities", {
+    course = actions.create_record(secretariat, "opportunities", {
         "title": "Regional course on risk assessment", "type": "training",
         "regions": ["africa"], "thematic_areas": ["risk-assessment"]}, state="published")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub.models import Member, Role
-from hub.registry import services
+from hub.registry import actions
 from hub.registry.kinds import PUBLISHED
 from hub.registry.models import Record
 
@@ -51,11 +51,11 @@ def make_record(secretariat: Member) -> Callable[..., Record]:
              **fields: Any) -> Record:
         data = {**DEFAULTS[kind], **fields}
         by = owner or secretariat
-        record = services.create_record(by, kind, data,
+        record = actions.create_record(by, kind, data,
                                         state="submitted" if state == PUBLISHED else state,
                                         notify=False)
         if state == PUBLISHED:
-            services.publish_record(secretariat, record)
+            actions.publish_record(secretariat, record)
         return record
 
     return make

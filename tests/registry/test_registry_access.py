@@ -91,10 +91,10 @@ def test_members_submit_and_anonymous_visitors_do_not(client, auth, owner, token
 
 def test_a_pending_member_cannot_submit(client, make_member, token_for):
     pending = make_member(status=MemberStatus.PENDING)
-    from hub.registry import services
+    from hub.registry import actions
 
     with pytest.raises(Exception) as refused:
-        services.create_record(pending, "needs", {"country": "KE"})
+        actions.create_record(pending, "needs", {"country": "KE"})
     assert getattr(refused.value, "status", None) == 403
 
 

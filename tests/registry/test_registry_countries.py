@@ -11,7 +11,7 @@ import pytest
 from hub import events
 from hub.extensions import db
 from hub.models import Role
-from hub.registry import places, services
+from hub.registry import actions, places
 
 
 @pytest.mark.parametrize("kind", ["reports", "resources"])
@@ -109,7 +109,7 @@ def test_conferences_about_a_country_appear_on_its_page(app, client, make_member
 
 
 def test_proceedings_are_filed_with_their_countries(app, secretariat):
-    services.file_proceedings(None, events.ProceedingsEvent(
+    actions.file_proceedings(None, events.ProceedingsEvent(
         key="conference:x", title="Proceedings X", url="https://example.org/p",
         countries=("KE", "UG"), report_type="proceedings", actor_id=secretariat.id))
     report = places.country_page(None, "UG").lists[3].items[0]
@@ -154,11 +154,11 @@ def test_only_focal_points_and_the_secretariat_publish_a_countrys_needs(
 def test_a_change_to_published_needs_by_someone_else_goes_back_to_review(
         make_record, owner, secretariat):
     need = make_record("needs", owner=owner, country="AR")
-    services.update_record(owner, need, {"needs": ["Something else"]})
+    actions.update_record(owner, need, {"needs": ["Something else"]})
     assert need.state == "submitted"
-    services.publish_record(secretariat, need)
+    actions.publish_record(secretariat, need)
     places.add_focal_point(secretariat, "AR", owner.email)
-    services.update_record(owner, need, {"needs": ["Now I speak for Argentina"]})
+    actions.update_record(owner, need, {"needs": ["Now I speak for Argentina"]})
     assert need.state == "published"
 
 

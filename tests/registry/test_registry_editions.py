@@ -4,7 +4,7 @@ language is kept. And records the Secretariat enters on behalf of someone."""
 
 from __future__ import annotations
 
-from hub.registry import services
+from hub.registry import actions
 
 SPANISH = {"language": "es", "title": "Estudio nacional del Ecuador",
            "abstract": "Evaluación de riesgos en la región andina.",
@@ -107,7 +107,7 @@ def test_the_form_takes_editions_and_the_submitter(client, auth, secretariat):
         "editions-0-links": "https://example.org/fr.pdf | PDF",
         "on_behalf_name": "Amadou Diallo", "on_behalf_organization": "ISRA"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    record = services.record_by_key("resource:" + response.headers["Location"].rsplit("/", 1)[1])
+    record = actions.record_by_key("resource:" + response.headers["Location"].rsplit("/", 1)[1])
     assert record.editions[0]["title"] == "Le manuel"
     assert record.editions[0]["links"] == [{"url": "https://example.org/fr.pdf",
                                             "title": "PDF"}]

@@ -125,11 +125,11 @@ def test_the_demo_has_records_of_every_kind(app, runner):
         select(Record.kind, func.count()).where(Record.state == "published")
         .group_by(Record.kind)).all())
     assert set(counts) == set(KINDS) and min(counts.values()) >= 3
-    from hub.registry import services
+    from hub.registry import matching
     from hub.registry.models import Need
 
     kenya = db.session.scalar(select(Need).where(Need.country == "KE"))
-    assert len(services.matches_for(None, kenya)) >= 2
+    assert len(matching.matches_for(None, kenya)) >= 2
     runner.invoke(args=["seed-demo"])  # a second run adds nothing
     assert db.session.scalar(select(func.count()).select_from(Record)) == sum(
         counts.values()) + 2  # plus one draft and one record waiting for review

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hub import clock
-from hub.registry import services
+from hub.registry import follows
 
 START = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -43,7 +43,7 @@ def test_a_stale_record_brings_one_reminder_per_period(app, frozen, smtp, run_jo
     for _ in range(3):  # the worker runs many rounds; the scan runs about hourly
         _worker_round(app)
         _move(1 / 24 + 0.001)
-    services.send_reminders()  # and another worker's scan at the same moment
+    follows.send_reminders()  # and another worker's scan at the same moment
     run_jobs()
     mails = smtp.to(owner.email)
     assert len(mails) == 1
@@ -71,7 +71,7 @@ def test_one_message_lists_all_of_an_owners_stale_records(app, frozen, smtp, run
     run_jobs()
     smtp.clear()
     _move(31)
-    assert services.send_reminders() == 2
+    assert follows.send_reminders() == 2
     run_jobs()
     mine = smtp.to(owner.email)
     assert len(mine) == 1
@@ -95,13 +95,13 @@ def test_an_update_or_a_confirmation_stops_the_reminders(app, client, auth, froz
     page = client.post(f"/registry/projects/{confirmed.id}/confirm")
     assert page.status_code == 302
     _move(2)
-    assert services.send_reminders() == 0
+    assert follows.send_reminders() == 0
     _move(29)
-    assert services.send_reminders() == 1
+    assert follows.send_reminders() == 1
 
 
 @pytest.mark.config(HUB_REGISTRY_REMIND_DAYS=0)
 def test_reminders_can_be_switched_off(app, frozen, make_record, owner):
     make_record("projects", owner=owner)
     _move(5000)
-    assert services.send_reminders() == 0
+    assert follows.send_reminders() == 0

@@ -1,0 +1,137 @@
+"""Matching a country's needs with the opportunities and projects that fit them. Imports
+only `hub`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, false, func, or_, select
+
+from hub import access, clock, countries
+from hub.extensions import db
+from hub.registry import fields, search
+from hub.registry.actions import current_locale, region_name
+from hub.registry.exchange import record_json
+from hub.registry.kinds import PUBLISHED
+from hub.registry.models import MODELS, Facet, Need, Record
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # theme | country | region | global | open | status
+    value: str
+    label: str
+
+
+@dataclass
+class Match:
+    record: Record
+    score: int
+    reasons: list[Reason]
+
+
+def _scored(viewer: Any, need: Need, limit: int) -> list[tuple[int, int]]:
+    """(record id, score) of the best `limit` matches, scored and ordered in one query:
+    the thematic areas shared are one grouped read of the facet index, the rest is a
+    few index look-ups per candidate; nothing is loaded but the ids."""
+    themes = list(need.thematic_areas or [])
+    country, region = need.country, countries.region_of(need.country)
+    today = clock.now().date()
+    opp, project = MODELS["opportunities"].__table__.c, MODELS["projects"].__table__.c
+    shared = (select(Facet.record_id.label("id"), func.count().label("n"))
+              .where(Facet.name == "theme", Facet.value.in_(themes))
+              .group_by(Facet.record_id).subquery())
+    in_country = search.any_facet("country", [country])
+    geography = [in_country, search.any_facet("open", ["world"])]
+    in_region = false()
+    if region:
+        in_region = or_(
+            and_(Record.kind == "projects", search.any_facet("region", [region])),
+            and_(Record.kind == "opportunities", search.any_facet("open_region", [region])))
+        geography.append(in_region)
+    is_opp = Record.kind == "opportunities"
+    # Half up: 50 x the share of the need's areas covered, in whole points.
+    score = ((100 * shared.c.n + len(themes)) // (2 * len(themes))
+             + case((in_country, 30), (in_region, 20), else_=10)
+             + case((is_opp, 10 + case((opp.deadline <= today + timedelta(days=60), 5),
+                                       else_=0)),
+                    (project.status.in_(["ongoing", "planned"]), 5), else_=0))
+    still_open = or_(~is_opp, opp.deadline >= today, and_(
+        opp.deadline.is_(None), or_(opp.timeframe_end.is_(None), opp.timeframe_end >= today)))
+    stmt = (select(Record.id, score.label("score"))
+            .join(shared, shared.c.id == Record.id)
+            .outerjoin(opp.id.table, opp.id == Record.id)
+            .outerjoin(project.id.table, project.id == Record.id)
+            .where(Record.kind.in_(["opportunities", "projects"]),
+                   access.readable_records(viewer, Record), Record.state == PUBLISHED,
+                   or_(*geography), still_open)
+            .order_by(score.desc(), case((is_opp, 0), else_=1),
+                      opp.deadline.asc().nulls_last(), Record.updated_at.desc(),
+                      Record.id.desc())
+            .limit(limit))
+    return [(rid, int(n)) for rid, n in db.session.execute(stmt)]
+
+
+def matches_for(viewer: Any, need: Need, limit: int = 50) -> list[Match]:
+    """Published opportunities and projects that fit a country's need: at least one of its
+    thematic areas, and projects in its country or UN region, opportunities open to its
+    country (by name, for its whole region, or for every country).
+
+    Score (0-95): thematic areas shared (up to 50, by the share of the need's areas
+    covered, rounded half up), geography (country 30, region 20, worldwide 10), and
+    timeliness (an open opportunity 10 and 5 more when the deadline is within 60 days; an
+    ongoing or planned project 5). Closed opportunities are left out. Best first; among
+    equals opportunities first, the nearest deadline, the newest update."""
+    from flask_babel import format_date
+
+    themes = list(need.thematic_areas or [])
+    if not themes or not need.country:
+        return []
+    country, region = need.country, countries.region_of(need.country)
+    vocab = fields.Vocabulary.load()
+    scored = _scored(viewer, need, limit)
+    loaded = {r.id: r for r in db.session.scalars(
+        select(Record).where(Record.id.in_([rid for rid, _n in scored])))}
+    found: list[Match] = []
+    for rid, score in scored:
+        record = loaded[rid]
+        shared = [t for t in themes if t in (record.thematic_areas or [])]
+        reasons = [Reason("theme", t, _("Thematic area: %(name)s", name=vocab.theme_name(t)))
+                   for t in shared]
+        if record.kind == "opportunities":
+            regions = set(record.regions or [])
+        else:
+            regions = {countries.region_of(c) for c in record.countries or []}
+        if country in (record.countries or []):
+            reasons.append(Reason("country", country, _(
+                "Country: %(name)s", name=countries.country_name(country, current_locale()))))
+        elif region and region in regions:
+            reasons.append(Reason("region", region, _(
+                "Region: %(name)s", name=region_name(region))))
+        else:
+            reasons.append(Reason("global", "", _("Open to every country")))
+        if record.kind == "opportunities":
+            if record.deadline is not None:
+                reasons.append(Reason("open", record.deadline.isoformat(), _(
+                    "Open until %(date)s", date=format_date(record.deadline, "long"))))
+            else:
+                reasons.append(Reason("open", "", _("Open, no deadline")))
+        elif record.status in {"ongoing", "planned"}:
+            reasons.append(Reason("status", record.status, _("Ongoing project")
+                                  if record.status == "ongoing" else _("Planned project")))
+        else:
+            reasons.append(Reason("status", record.status,
+                                  _("Completed project: its lessons may help")))
+        found.append(Match(record, score, reasons))
+    return found
+
+
+def match_json(m: Match, viewer: Any) -> dict[str, Any]:
+    return {"kind": m.record.kind, "score": m.score,
+            "reasons": [{"code": r.code, "value": r.value, "label": r.label}
+                        for r in m.reasons],
+            "record": record_json(m.record, viewer)}
