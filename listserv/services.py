@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import func, insert, update
 
 from forums import services as forums
 from forums.models import Board, Post, Subscription, Topic
@@ -251,11 +251,6 @@ def _mark(row_id: int, **values: Any) -> None:
 
 
 _DELIVERY = Delivery.__table__
-# Built once: the send loop runs it thousands of times a second.
-_SENT = (update(_DELIVERY).where(_DELIVERY.c.id == bindparam("row_id"))
-         .values(status="sent", sent_at=bindparam("at"), attempts=_DELIVERY.c.attempts + 1,
-                 next_attempt_at=None))
-
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
@@ -337,13 +332,7 @@ def _plan(rows: list[_Row], board: Board, topic: Topic, post_id: int) -> list[_C
 def _send_rows(rows: list[_Row], prepared: PreparedPost, board: Board, topic: Topic) -> None:
     slug = board.slug
     copies = _plan(rows, board, topic, prepared.mail.post_id)
-    records = Records(db.engine)
-    accepted: list[dict[str, Any]] = []  # the last accepted copy, its record not yet written
-
-    def record_accepted() -> None:
-        if accepted:
-            records.write(_SENT, accepted.pop())
-
+    records = Records(db.engine, _DELIVERY)
     try:
         with open_transport() as transport:
             smtp = smtp_of(transport)
@@ -353,21 +342,19 @@ def _send_rows(rows: list[_Row], prepared: PreparedPost, board: Board, topic: To
                     data = prepared.copy_for(reader)
                     envelope = addresses.bounce_address(slug, reader.member_id)
                     if smtp is not None:
-                        sender.send(smtp, envelope, reader.email, data, record_accepted)
+                        sender.send(smtp, envelope, reader.email, data, records.during_mail,
+                                    records.settle)
                     else:
-                        record_accepted()
+                        records.settle()
                         transport.send_bytes(envelope, [reader.email], data)
                 except HeaderInjection as exc:
-                    record_accepted()
                     records.write(*_outcome(row.id, status="failed", attempts=row.attempts + 1,
                                             last_error=f"Refused to build the message: {exc}"))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
                         smtplib.SMTPSenderRefused) as exc:
-                    record_accepted()
                     _failed(records, row, reader.member_id, exc)
                 else:
-                    accepted.append({"row_id": row.id, "at": clock.now()})
-            record_accepted()
+                    records.sent(row.id, clock.now())
     finally:
         records.close()
 
