@@ -24,6 +24,8 @@ class Sink:
     count = 0
     async def handle_DATA(self, server, session, envelope):
         Sink.count += 1
+        if len(sys.argv) > 2:  # when each message was accepted, on the machine's clock
+            print(f"{time.time():.4f}", flush=True)
         return "250 OK"
 c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
 c.start()
@@ -41,10 +43,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sink() -> tuple[subprocess.Popen, int]:
+def start_sink(timestamps: bool = False) -> tuple[subprocess.Popen, int]:
+    """An SMTP server in its own process; with `timestamps`, it prints the time.time() of
+    each message it accepts, a line each, on its stdout."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), *(["t"] * timestamps)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc, port
 

@@ -1195,9 +1195,10 @@ def subscription_mode(member: Any, *, board: Board | None = None,
     return db.session.scalar(query) or "none"
 
 
-def _subscribers(where: Any, place: Board) -> list[Member]:
+def _subscribers(where: Any, place: Board, limit: int | None = None) -> list[Member]:
     query = (db.select(Member).join(Subscription, Subscription.member_id == Member.id)
-             .where(where, Member.status == MemberStatus.ACTIVE).order_by(Member.id))
+             .where(where, Member.status == MemberStatus.ACTIVE).order_by(Member.id)
+             .limit(limit))
     if place.visibility == "group":  # narrow in SQL; hub.access has the last word below
         groups = [g for g in (place.group_id, place.moderator_group_id) if g]
         query = query.where(or_(
@@ -1207,16 +1208,18 @@ def _subscribers(where: Any, place: Board) -> list[Member]:
     return [m for m in db.session.scalars(query) if access.can_read(m, place)]
 
 
-def board_subscribers(board: Board, mode: str) -> list[Member]:
-    """Members following `board` with `mode` who may read it now."""
+def board_subscribers(board: Board, mode: str, limit: int | None = None) -> list[Member]:
+    """Members following `board` with `mode` who may read it now (of the first `limit`
+    by id, when given)."""
     return _subscribers((Subscription.board_id == board.id) & (Subscription.mode == mode),
-                        board)
+                        board, limit)
 
 
-def topic_subscribers(topic: Topic, mode: str = "each") -> list[Member]:
+def topic_subscribers(topic: Topic, mode: str = "each", limit: int | None = None
+                      ) -> list[Member]:
     """Members watching (`each`) or muting (`none`) `topic` who may read its board."""
     return _subscribers((Subscription.topic_id == topic.id) & (Subscription.mode == mode),
-                        topic.board)
+                        topic.board, limit)
 
 
 # -- read markers ---------------------------------------------------------------------------

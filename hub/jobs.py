@@ -79,6 +79,13 @@ class _Wakeup:
             self._flag = True
             self._cond.notify_all()
 
+    def listen(self, app: Flask) -> None:
+        """Start hearing wake-ups before the first look for work: a commit between that
+        look and the first wait must still wake the worker (Redis keeps its wake-ups in
+        its list; the local socket only hears them once it exists)."""
+        if not app.config.get("HUB_REDIS_URL") and (local := _local_wake(app)) is not None:
+            local.wait(0)
+
     def wait(self, app: Flask, timeout: float) -> None:
         url = app.config.get("HUB_REDIS_URL")
         if url:
@@ -285,6 +292,7 @@ def retry(job_id: int) -> None:
 def work_forever(app: Flask, stop: threading.Event) -> None:
     """The worker loop: run due jobs, then sleep until woken or the poll interval ends."""
     poll = app.config["HUB_WORKER_POLL_SECONDS"]
+    wakeup.listen(app)
     log.info("worker %s started", worker_id())
     while not stop.is_set():
         with app.app_context():

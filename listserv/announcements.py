@@ -97,11 +97,13 @@ def audience_size(form: AnnouncementForm, author: Member | None = None) -> int:
                 if author is None or m.id != author.id])
 
 
-def audience_members(board: Board, audience: str, value: str) -> list[Member]:
-    """Active members of the audience who may read the board (mail preferences aside)."""
+def audience_members(board: Board, audience: str, value: str, limit: int | None = None
+                     ) -> list[Member]:
+    """Active members of the audience who may read the board (mail preferences aside);
+    of the first `limit` by id, when given."""
     members = db.session.scalars(db.select(Member).where(
         Member.status == MemberStatus.ACTIVE, _audience_filter(audience, value))
-        .order_by(Member.id))
+        .order_by(Member.id).limit(limit))
     return [m for m in members if access.can_read(m, board)]
 
 

@@ -7,12 +7,14 @@ The flow, crash-safe at every step:
 1. `post_pending` (inside the post's transaction): an `Outbox` row and a
    `listserv.fanout` job. If the post's transaction rolls back, neither exists.
 2. `listserv.fanout` (worker): one `Delivery` row per subscriber who may read the post,
-   and `listserv.deliver` jobs for disjoint ranges of them, in one commit.
+   and `listserv.deliver` jobs for disjoint ranges of them, each step in one commit:
+   first the first few recipients' rows and their job (so the first copies leave at
+   once), then a second `listserv.fanout` job, queued behind it, adds everyone else.
 3. `listserv.deliver` (any worker; claimed with FOR UPDATE SKIP LOCKED by `hub.jobs`):
    re-checks access and subscription at send time, sends each copy over one reused SMTP
    connection, and commits each delivery as sent right after the server accepted it
-   (on its own connection, overlapping the next copy's SMTP dialogue, but always before
-   that copy's end of data: `listserv.sender`).
+   (on its own connection, while the server reads the next copy's MAIL command, so
+   always before that copy's end of data: `listserv.sender`).
    A killed worker leaves its job to be claimed again after the lease; rows already sent
    are skipped. Temporary refusals back off per recipient; repeated failures end as
    "failed" for the Secretariat to retry or drop.
@@ -31,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import func, insert, update
 
 from forums import services as forums
 from forums.models import Board, Post, Subscription, Topic
@@ -43,11 +45,12 @@ from hub.models import Member, MemberStatus
 from listserv import addresses, announcements, bounces, links, sender
 from listserv.models import Delivery, Outbox
 from listserv.outbound import PostMail, PreparedPost, Reader
-from listserv.sender import Recorder, smtp_of
+from listserv.sender import Records, smtp_of
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # deliveries per job: one SMTP connection each, spread over workers
+HEAD_START = 50  # recipients of a post's first delivery job, sent before the rest is known
 MAX_DELIVERY_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
 MAX_REFERENCES = 20  # the first post and the nearest ancestors
@@ -83,26 +86,28 @@ def on_post_pending(_sender: Any, event: events.PostEvent, **_: Any) -> None:
 
 # -- recipients --------------------------------------------------------------------------------
 
-def recipients(post: Post, topic: Topic, board: Board) -> list[Member]:
+def recipients(post: Post, topic: Topic, board: Board, limit: int | None = None
+               ) -> list[Member]:
     """Who gets this post now: `each` on the board or the topic, not muted on the topic,
-    allowed to read (checked by forums through hub.access), not the author, mail on."""
+    allowed to read (checked by forums through hub.access), not the author, mail on.
+    With `limit`, only some of the first: a head start, never the whole list."""
     announcement = announcements.of_post(post.id)
     if announcement is not None:
-        return _announcement_recipients(post, topic, board, announcement)
-    chosen = {m.id: m for m in forums.board_subscribers(board, "each")}
-    for m in forums.topic_subscribers(topic, "each"):
+        return _announcement_recipients(post, topic, board, announcement, limit)
+    chosen = {m.id: m for m in forums.board_subscribers(board, "each", limit)}
+    for m in forums.topic_subscribers(topic, "each", limit):
         chosen[m.id] = m
     muted = {m.id for m in forums.topic_subscribers(topic, "none")}
     return [m for mid, m in sorted(chosen.items())
             if mid not in muted and mid != post.author_id and not m.delivery_disabled]
 
 
-def _announcement_recipients(post: Post, topic: Topic, board: Board,
-                             announcement: Any) -> list[Member]:
+def _announcement_recipients(post: Post, topic: Topic, board: Board, announcement: Any,
+                             limit: int | None) -> list[Member]:
     """The audience, minus those who chose a digest or no email for the board (or muted
     the topic): an announcement goes to members who never chose, too."""
     members = announcements.audience_members(board, announcement.audience,
-                                             announcement.value)
+                                             announcement.value, limit)
     modes = _modes([m.id for m in members], board.id, topic.id, default="each")
     return [m for m in members if m.id != post.author_id and not m.delivery_disabled
             and modes[m.id][0] == "each" and modes[m.id][1] != "none"]
@@ -140,7 +145,12 @@ def _still_wanted(member: Member | None, board: Board, modes: tuple[str, str]) -
 
 @jobs.handler("listserv.fanout")
 def fan_out(payload: dict[str, Any]) -> None:
+    """In two steps, so the first copies leave at once whatever the list's size: first
+    the post's first HEAD_START recipients (by member id) and their delivery
+    job, then, as a job of its own queued behind that one, everyone (rows that exist
+    already are kept). Each step commits its rows and jobs together."""
     post_id = int(payload["post_id"])
+    head_start = not payload.get("rest")
     post = db.session.get(Post, post_id)
     outbox = db.session.get(Outbox, post_id)
     now = clock.now()
@@ -151,27 +161,36 @@ def fan_out(payload: dict[str, Any]) -> None:
         return
     topic = db.session.get(Topic, post.topic_id)
     board = db.session.get(Board, topic.board_id)
-    members = recipients(post, topic, board)
-    have = set(db.session.scalars(db.select(Delivery.member_id)
-                                  .where(Delivery.post_id == post_id)))
-    new = [m.id for m in members if m.id not in have]
-    if new:
-        before = db.session.scalar(db.select(func.max(Delivery.id))) or 0
-        db.session.execute(insert(Delivery), [
-            {"post_id": post_id, "member_id": mid, "status": "pending", "attempts": 0,
-             "last_error": "", "created_at": now} for mid in new])
-        ids = list(db.session.scalars(
-            db.select(Delivery.id).where(Delivery.post_id == post_id, Delivery.id > before)
-            .order_by(Delivery.id)))
-        size = int(current_app.config.get("HUB_LIST_CHUNK", CHUNK))
-        for start in range(0, len(ids), size):
-            chunk = ids[start:start + size]
-            jobs.enqueue("listserv.deliver",
-                         {"post_id": post_id, "first": chunk[0], "last": chunk[-1]})
-    if outbox is not None:
+    members = recipients(post, topic, board, HEAD_START if head_start else None)
+    _add_deliveries(post_id, [m.id for m in members], now)
+    if head_start:
+        jobs.enqueue("listserv.fanout", {"post_id": post_id, "rest": True})
+    elif outbox is not None:
         outbox.fanned_out_at = now
         outbox.recipients = len(members)
     db.session.commit()
+
+
+def _add_deliveries(post_id: int, member_ids: list[int], now: Any) -> None:
+    """A pending delivery for each member who has none for the post yet, and the jobs
+    that send them, HUB_LIST_CHUNK each (in the current transaction)."""
+    have = set(db.session.scalars(db.select(Delivery.member_id)
+                                  .where(Delivery.post_id == post_id)))
+    new = [mid for mid in member_ids if mid not in have]
+    if not new:
+        return
+    before = db.session.scalar(db.select(func.max(Delivery.id))) or 0
+    db.session.execute(insert(_DELIVERY), [
+        {"post_id": post_id, "member_id": mid, "status": "pending", "attempts": 0,
+         "last_error": "", "created_at": now} for mid in new])
+    ids = list(db.session.scalars(
+        db.select(Delivery.id).where(Delivery.post_id == post_id, Delivery.id > before)
+        .order_by(Delivery.id)))
+    size = int(current_app.config.get("HUB_LIST_CHUNK", CHUNK))
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        jobs.enqueue("listserv.deliver",
+                     {"post_id": post_id, "first": chunk[0], "last": chunk[-1]})
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -232,11 +251,6 @@ def _mark(row_id: int, **values: Any) -> None:
 
 
 _DELIVERY = Delivery.__table__
-# Built once: the send loop runs it thousands of times a second.
-_SENT = (update(_DELIVERY).where(_DELIVERY.c.id == bindparam("row_id"))
-         .values(status="sent", sent_at=bindparam("at"), attempts=_DELIVERY.c.attempts + 1,
-                 next_attempt_at=None))
-
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
@@ -318,7 +332,7 @@ def _plan(rows: list[_Row], board: Board, topic: Topic, post_id: int) -> list[_C
 def _send_rows(rows: list[_Row], prepared: PreparedPost, board: Board, topic: Topic) -> None:
     slug = board.slug
     copies = _plan(rows, board, topic, prepared.mail.post_id)
-    recorder = Recorder(db.engine)
+    records = Records(db.engine, _DELIVERY)
     try:
         with open_transport() as transport:
             smtp = smtp_of(transport)
@@ -328,44 +342,43 @@ def _send_rows(rows: list[_Row], prepared: PreparedPost, board: Board, topic: To
                     data = prepared.copy_for(reader)
                     envelope = addresses.bounce_address(slug, reader.member_id)
                     if smtp is not None:
-                        sender.send(smtp, envelope, reader.email, data, recorder.wait)
+                        sender.send(smtp, envelope, reader.email, data, records.during_mail,
+                                    records.settle)
                     else:
+                        records.settle()
                         transport.send_bytes(envelope, [reader.email], data)
                 except HeaderInjection as exc:
-                    recorder.submit(*_outcome(row.id, status="failed",
-                                              attempts=row.attempts + 1,
-                                              last_error=f"Refused to build the message: {exc}"))
+                    records.write(*_outcome(row.id, status="failed", attempts=row.attempts + 1,
+                                            last_error=f"Refused to build the message: {exc}"))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
                         smtplib.SMTPSenderRefused) as exc:
-                    recorder.wait()
-                    _failed(recorder, row, reader.member_id, exc)
+                    _failed(records, row, reader.member_id, exc)
                 else:
-                    recorder.submit(_SENT, {"row_id": row.id, "at": clock.now()})
+                    records.sent(row.id, clock.now())
     finally:
-        recorder.close()
+        records.close()
 
 
 def _outcome(row_id: int, **values: Any) -> tuple[Any, dict[str, Any]]:
     return update(_DELIVERY).where(_DELIVERY.c.id == row_id).values(**values), {}
 
 
-def _failed(recorder: Recorder, row: _Row, member_id: int, exc: Exception) -> None:
+def _failed(records: Records, row: _Row, member_id: int, exc: Exception) -> None:
     code = _smtp_code(exc) or 451
     attempts = row.attempts + 1
     text = f"{code} {exc}"[:2000]
     if code >= 500:
-        recorder.submit(*_outcome(row.id, status="failed", attempts=attempts, last_error=text))
-        recorder.wait()
+        records.write(*_outcome(row.id, status="failed", attempts=attempts, last_error=text))
         member = db.session.get(Member, member_id)
         if member is not None:
             bounces.record(member, "hard", f"SMTP refused: {text}")
             db.session.commit()
     elif attempts >= MAX_DELIVERY_ATTEMPTS:
-        recorder.submit(*_outcome(row.id, status="failed", attempts=attempts,
-                                  last_error=f"Gave up after {attempts} attempts: {text}"))
+        records.write(*_outcome(row.id, status="failed", attempts=attempts,
+                                last_error=f"Gave up after {attempts} attempts: {text}"))
     else:
-        recorder.submit(*_outcome(row.id, attempts=attempts, last_error=text,
-                                  next_attempt_at=clock.now() + _backoff(attempts)))
+        records.write(*_outcome(row.id, attempts=attempts, last_error=text,
+                                next_attempt_at=clock.now() + _backoff(attempts)))
 
 
 # -- retry and drop (the Secretariat) ----------------------------------------------------------

@@ -46,8 +46,8 @@ class HoldingServer:
 
 
 def _worker(app, port: int, log, *args: str, env: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, **(env or {})}
-    env.update({
+    """`hub worker` for the test's app and SMTP port; `env` has the last word."""
+    base = {
         "HUB_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "HUB_SECRET_KEY": app.config["SECRET_KEY"],
         "HUB_BASE_URL": app.config["HUB_BASE_URL"],
@@ -55,9 +55,10 @@ def _worker(app, port: int, log, *args: str, env: dict | None = None) -> subproc
         "HUB_SMTP_HOST": "127.0.0.1",
         "HUB_SMTP_PORT": str(port),
         "HUB_WORKER_POLL_SECONDS": "0.2",
-    })
+    }
     if app.config.get("HUB_REDIS_URL"):
-        env["HUB_REDIS_URL"] = app.config["HUB_REDIS_URL"]
+        base["HUB_REDIS_URL"] = app.config["HUB_REDIS_URL"]
+    env = {**os.environ, **base, **(env or {})}
     return subprocess.Popen([sys.executable, "-c", "from hub.cli import main; main()",
                              "worker", *args], env=env, stdout=subprocess.DEVNULL,
                             stderr=log)
