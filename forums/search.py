@@ -4,7 +4,7 @@ The index is never `LIKE '%x%'`: a table `forum_post_fts` keyed by the post id, 
 an FTS5 table (porter stemming, accents removed; rowid = post id), on PostgreSQL
 `(post_id, search_vector)`, the vector (tsvector: the topic's title, weight A, on its
 first post; the text, weight B) with a GIN index. Made by migrations 0006_forums_search
-and 0021_forums_search_table; the text is folded by `hub.fulltext`, whose query language
+and 0018_forums_search_table; the text is folded by `hub.fulltext`, whose query language
 (words, "phrases", OR, -word) the registry shares.
 
 The index holds text only. Who may see a hit is decided when searching: only posts on

@@ -64,7 +64,7 @@ def _index_existing_posts(bind):
 
 def _write(bind, rows):
     """The index as this revision keeps it: on PostgreSQL the column `post.search_vector`
-    (0021 moves it to a table of its own, where `forums.search` writes it now)."""
+    (0018 moves it to a table of its own, where `forums.search` writes it now)."""
     from forums.search import write_index
 
     if bind.dialect.name != "postgresql":

@@ -6,16 +6,16 @@ table backwards by post id and testing each vector, and a row of about 0.9 kB (n
 page, never compressed) is read twenty times faster than the post's own row with its
 HTML (two a page, half of them compressed). SQLite keeps its FTS5 table of the same name.
 
-Revision ID: 0021_forums_search_table
-Revises: 0016_registry_countries
+Revision ID: 0018_forums_search_table
+Revises: 0017_registry_facet_counts
 Create Date: 2026-12-03 13:00:00.000000
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0021_forums_search_table'
-down_revision = '0016_registry_countries'
+revision = '0018_forums_search_table'
+down_revision = '0017_registry_facet_counts'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ have it, so browsing without filters does not read every record's facets; every 
 gains the facet ("kind", its kind), which counts the records themselves. Both are filled
 from the existing rows here and kept by `hub.registry.tallies` from then on.
 
-Revision ID: 0019_registry_facet_counts
+Revision ID: 0017_registry_facet_counts
 Revises: 0016_registry_countries
 Create Date: 2026-12-03 13:00:00.000000
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_registry_facet_counts'
+revision = '0017_registry_facet_counts'
 down_revision = '0016_registry_countries'
 branch_labels = None
 depends_on = None
