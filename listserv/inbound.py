@@ -67,14 +67,23 @@ class UnknownRecipient(Exception):
     pass
 
 
-def known_recipient(address: str) -> bool:
-    """Whether RCPT TO may name this address: the no-reply address or a board's."""
+def recipient_slug(address: str) -> str | None:
+    """The slug of the board an address needs ("" for the no-reply and postmaster
+    addresses, which need none); None for an address that is not ours."""
     parsed = addresses.parse(address)
     if parsed is None:
-        return False
-    if parsed.kind in {"noreply", "postmaster"}:
-        return True
-    return db.session.scalar(db.select(Board.id).where(Board.slug == parsed.slug)) is not None
+        return None
+    return "" if parsed.kind in {"noreply", "postmaster"} else parsed.slug
+
+
+def board_exists(slug: str) -> bool:
+    return db.session.scalar(db.select(Board.id).where(Board.slug == slug)) is not None
+
+
+def known_recipient(address: str) -> bool:
+    """Whether RCPT TO may name this address: the no-reply address or a board's."""
+    slug = recipient_slug(address)
+    return slug is not None and (slug == "" or board_exists(slug))
 
 
 def _header_block(raw: bytes) -> bytes:
