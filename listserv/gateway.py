@@ -1,6 +1,7 @@
 """The inbound gateway: LMTP (for an MTA such as Postfix) and SMTP servers (aiosmtpd).
 
-Unknown recipients are refused at RCPT (550). At the end of DATA each recipient's copy
+Unknown recipients are refused at RCPT (550); a board found there is believed for
+KNOWN_SECONDS. At the end of DATA each recipient's copy
 is stored, de-duplicated and processed (`listserv.inbound.ingest`) before the server
 answers, so a 250 means "kept". LMTP answers once per recipient; SMTP answers once for
 the message (a 451 when any recipient hit a temporary failure: the client retries and
