@@ -570,7 +570,8 @@ def _finish(post: Post, board: Board, author: Member | None) -> None:
     events.post_pending.send(app, event=event)
     with _unique_or_conflict():
         db.session.commit()
-    (events.post_published if post.status == "published" else events.post_held).send(
+    # The event's status, not the post's: reading the committed post again costs a query.
+    (events.post_published if event.status == "published" else events.post_held).send(
         app, event=event)
 
 

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from hub.extensions import db
-from listserv import inbound
+from listserv import dryrun, inbound
 
 EX_NOUSER = 67  # sysexits.h: the MTA bounces with "unknown user"
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again
@@ -78,7 +78,7 @@ def check(files: tuple[str, ...], recipient: str | None) -> None:
     for name in files:
         raw = Path(name).read_bytes()
         try:
-            result = inbound.check(raw, name, recipient)
+            result = dryrun.check(raw, name, recipient)
             line = result.as_dict()
         except Exception as exc:
             db.session.rollback()

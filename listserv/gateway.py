@@ -1,6 +1,7 @@
 """The inbound gateway: LMTP (for an MTA such as Postfix) and SMTP servers (aiosmtpd).
 
-Unknown recipients are refused at RCPT (550). At the end of DATA each recipient's copy
+Unknown recipients are refused at RCPT (550); a board found there is believed for
+KNOWN_SECONDS. At the end of DATA each recipient's copy
 is stored, de-duplicated and processed (`listserv.inbound.ingest`) before the server
 answers, so a 250 means "kept". LMTP answers once per recipient; SMTP answers once for
 the message (a 451 when any recipient hit a temporary failure: the client retries and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +36,10 @@ OK = "250 2.0.0 OK: kept"
 UNKNOWN = "550 5.1.1 No such list here"
 TEMPORARY = "451 4.3.0 Temporary failure, please try again later"
 TOO_MANY = "452 4.5.3 Too many recipients in one transaction; send the rest in another"
+# A board found at RCPT is believed this long without asking the database again (each
+# reply has its own address, but a few lists get them all). Only "yes" is remembered: a
+# new board is known at once, and mail to a board deleted meanwhile is refused at DATA.
+KNOWN_SECONDS = 30.0
 
 
 class Handler:
@@ -44,6 +50,7 @@ class Handler:
         self.channel = channel
         self.executor = executor
         self.max_recipients = int(app.config.get("HUB_GATEWAY_MAX_RECIPIENTS") or 100)
+        self._known: dict[str, float] = {}  # board slug -> when it was last found
 
     def _in_app(self, fn: Callable[..., T], *args: Any) -> T:
         with self.app.app_context():
@@ -61,12 +68,22 @@ class Handler:
         if len(envelope.rcpt_tos) >= self.max_recipients:
             # RFC 5321 4.5.3.1.10: the client sends the rest in another transaction.
             return TOO_MANY
-        try:
-            known = await self._run(inbound.known_recipient, address)
-        except Exception:
-            log.exception("RCPT check failed for %s", address)
-            return TEMPORARY
-        if not known:
+        with self.app.app_context():  # no database: the domain and the token's MAC
+            slug = inbound.recipient_slug(address)
+        now = time.monotonic()
+        if slug and now - self._known.get(slug, -KNOWN_SECONDS) >= KNOWN_SECONDS:
+            try:
+                known = await self._run(inbound.board_exists, slug)
+            except Exception:
+                log.exception("RCPT check failed for %s", address)
+                return TEMPORARY
+            if known:
+                if len(self._known) > 10_000:
+                    self._known.clear()
+                self._known[slug] = now
+            else:
+                slug = None
+        if slug is None:
             log.info("refused unknown recipient %s", address)
             return f"550 5.1.1 <{address}>: no such list here"
         envelope.rcpt_tos.append(address)

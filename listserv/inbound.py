@@ -1,15 +1,18 @@
 """Received mail, from the socket to the post: store, de-duplicate, judge, apply.
 
-`receive()` stores the raw message and commits *before* the gateway acknowledges it, so
-an accepted message is never lost; the `dedupe_key` (Message-ID + recipient) makes the
-second copy of a message a no-op, across processes. `process()` runs the rule pipeline
-(`listserv.rules`) and applies the verdict: a post through the forums' posting service
-(the one path: access, rendering, events, live updates), a bounce score, a command, a
-refusal notice, a moderator's decision on a held post (through the forums' own
-`approve_post` / `reject_post`), a member's confirmation of a change they asked for by
-email (`listserv.commands`), or quarantine for the Secretariat. A message whose
-processing was cut short (a process died) is picked up again by `sweep()`. `check()` is
-the dry run.
+`ingest()` stores the raw message in the transaction that applies its verdict (a reply
+commits with its post: one commit per message), or stores it quarantined when that
+fails, and returns before the gateway acknowledges it, so an accepted message is never
+lost; the `dedupe_key` (Message-ID + recipient) makes the second copy of a message a
+no-op, across processes. `receive()` only stores (the sweep processes it later).
+`process()` runs the rule pipeline (`listserv.rules`) and applies the verdict: a post
+through the forums' posting service (the one path: access, rendering, events, live
+updates), a bounce score, a command, a refusal notice, a moderator's decision on a held
+post (through the forums' own `approve_post` / `reject_post`), a member's confirmation
+of a change they asked for by email (`listserv.commands`), or quarantine for the
+Secretariat. A stored message not finished (its posting was deferred: the author posts
+too fast; stored by `receive()`; a process died while it worked) is picked up again by
+`sweep()`. The dry run is `listserv.dryrun`.
 
 Imports `hub`, `forums` and `listserv`.
 """
@@ -28,7 +31,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, update
+from sqlalchemy import inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from forums import services as forums
@@ -67,14 +70,23 @@ class UnknownRecipient(Exception):
     pass
 
 
-def known_recipient(address: str) -> bool:
-    """Whether RCPT TO may name this address: the no-reply address or a board's."""
+def recipient_slug(address: str) -> str | None:
+    """The slug of the board an address needs ("" for the no-reply and postmaster
+    addresses, which need none); None for an address that is not ours."""
     parsed = addresses.parse(address)
     if parsed is None:
-        return False
-    if parsed.kind in {"noreply", "postmaster"}:
-        return True
-    return db.session.scalar(db.select(Board.id).where(Board.slug == parsed.slug)) is not None
+        return None
+    return "" if parsed.kind in {"noreply", "postmaster"} else parsed.slug
+
+
+def board_exists(slug: str) -> bool:
+    return db.session.scalar(db.select(Board.id).where(Board.slug == slug)) is not None
+
+
+def known_recipient(address: str) -> bool:
+    """Whether RCPT TO may name this address: the no-reply address or a board's."""
+    slug = recipient_slug(address)
+    return slug is not None and (slug == "" or board_exists(slug))
 
 
 def _header_block(raw: bytes) -> bytes:
@@ -103,24 +115,47 @@ def _envelope(mail_from: str) -> str:
     return "" if value in {"", "<>"} else value.strip("<>").lower()
 
 
-def receive(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundMessage | None:
-    """Store one message for one recipient and claim it for processing (committed).
+# A recipient's address and the board it names, as found on receipt.
+_Known = tuple[addresses.ListAddress, Board | None]
 
-    Returns None for a duplicate: an earlier copy was stored (and is processed, or being
-    processed). Raises UnknownRecipient for an address that names no list.
-    """
+
+def _board_of(parsed: addresses.ListAddress) -> Board | None:
+    return db.session.scalar(db.select(Board).where(Board.slug == parsed.slug))
+
+
+def _received(raw: bytes, recipient: str, mail_from: str, channel: str
+              ) -> tuple[InboundMessage, _Known]:
+    """The row for one received copy (not yet in the session) and what its address names;
+    raises UnknownRecipient for an address that names no list."""
     recipient = recipient.strip().strip("<>").lower()
-    if not known_recipient(recipient):
+    parsed = addresses.parse(recipient)
+    board = None
+    if parsed is None:
         raise UnknownRecipient(recipient)
-    key = dedupe_key(raw, recipient)
+    if parsed.kind not in {"noreply", "postmaster"}:
+        board = _board_of(parsed)
+        if board is None:
+            raise UnknownRecipient(recipient)
     now = clock.now()
     msg_headers = mime.parse(_header_block(raw) + b"\r\n\r\n")
     senders = mime.addresses(msg_headers, "From")
     row = InboundMessage(
-        dedupe_key=key, message_id=raw_message_id(raw), recipient=recipient[:320],
-        mail_from=_envelope(mail_from)[:320], from_address=(senders[0][1] if senders else "")[:320],
-        subject=mime.header_text(msg_headers, "Subject")[:2000], size=len(raw), raw=raw,
-        channel=channel, status="processing", locked_at=now, attempts=1, received_at=now)
+        dedupe_key=dedupe_key(raw, recipient), message_id=raw_message_id(raw),
+        recipient=recipient[:320], mail_from=_envelope(mail_from)[:320],
+        from_address=(senders[0][1] if senders else "")[:320],
+        subject=mime.header_text(msg_headers, "Subject")[:2000],
+        size=len(raw), raw=raw, channel=channel, status="processing", locked_at=now,
+        attempts=1, received_at=now)
+    return row, (parsed, board)
+
+
+def receive(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundMessage | None:
+    """Store one message for one recipient, unprocessed (committed): the sweep takes it up.
+
+    Returns None for a duplicate. Raises UnknownRecipient for an address that names no
+    list.
+    """
+    row, _known = _received(raw, recipient, mail_from, channel)
     db.session.add(row)
     try:
         db.session.commit()
@@ -131,11 +166,27 @@ def receive(raw: bytes, recipient: str, mail_from: str, channel: str) -> Inbound
 
 
 def ingest(raw: bytes, recipient: str, mail_from: str, channel: str) -> InboundMessage | None:
-    """Receive and process one message; what the gateway and `hub gateway ingest` call."""
-    row = receive(raw, recipient, mail_from, channel)
-    if row is not None:
-        process(row)  # parsed inside, so a message no parser can read is quarantined
-    return row
+    """Receive and process one message; what the gateway and `hub gateway ingest` call.
+
+    The message is stored in the transaction that applies its verdict (the post and the
+    row commit together), so one commit keeps it; when processing fails, the message is
+    stored quarantined instead. Either way it is kept when this returns, and a process
+    that dies before has kept nothing and answered nothing: the MTA sends it again.
+    Returns None for a duplicate (a copy of it was kept before). Raises UnknownRecipient
+    for an address that names no list.
+    """
+    row, known = _received(raw, recipient, mail_from, channel)
+    if db.session.scalar(db.select(InboundMessage.id).where(
+            InboundMessage.dedupe_key == row.dedupe_key)) is not None:
+        return None
+    try:
+        return _process(row, known=known)
+    except IntegrityError:  # a copy kept by another connection a moment ago
+        db.session.rollback()
+        if db.session.scalar(db.select(InboundMessage.id).where(
+                InboundMessage.dedupe_key == row.dedupe_key)) is not None:
+            return None
+        raise
 
 
 def build_mail(row_or_raw: InboundMessage | bytes, recipient: str = "", mail_from: str = "",
@@ -150,25 +201,67 @@ def build_mail(row_or_raw: InboundMessage | bytes, recipient: str = "", mail_fro
 
 def process(row: InboundMessage, mail: rules.Mail | None = None) -> str:
     """Judge a stored message and apply the verdict; returns the row's final status."""
-    row_id = row.id
+    kept = _process(row, mail)
+    return "gone" if kept is None else kept.status
+
+
+_RECEIVED = ("dedupe_key", "message_id", "recipient", "mail_from", "from_address", "subject",
+             "size", "raw", "channel", "attempts", "received_at")
+
+
+def _keep(row: InboundMessage) -> InboundMessage:
+    """The row in the session: added when the message was not stored yet."""
+    if row not in db.session:
+        db.session.add(row)
+    return row
+
+
+def _restore(row: InboundMessage) -> InboundMessage:
+    """After a rollback: the stored row, or for a message not stored before, a fresh row
+    of what was received (the rolled-back one may name a post that is gone)."""
+    if inspect(row).persistent:
+        return row
+    fresh = InboundMessage(**{name: getattr(row, name) for name in _RECEIVED},
+                           status="processing", locked_at=clock.now())
+    db.session.add(fresh)
+    return fresh
+
+
+def _process(row: InboundMessage, mail: rules.Mail | None = None,
+             known: _Known | None = None) -> InboundMessage | None:
     try:
-        mail = mail or build_mail(row)
+        mail = mail or build_mail(row)  # parsed here: a message no parser reads is kept
+        if known is not None:  # looked up on receipt: `check_recipient` reuses it
+            mail.address, mail.board = known
         verdict = rules.run(mail)
-        _apply(row, mail, verdict)
+        return _apply(row, mail, verdict)
+    except IntegrityError as exc:
+        if "dedupe_key" in str(exc.orig):
+            raise  # a copy kept by another connection: `ingest` tells it from a fault
+        return _quarantine(row, exc)
     except Exception as exc:
-        db.session.rollback()
-        log.exception("inbound message %s could not be processed", row_id)
-        row = db.session.get(InboundMessage, row_id)
-        if row is None:
-            return "gone"
-        if isinstance(exc, RecursionError):
-            reason = ("The message could not be read: its parts are nested too deeply "
-                      f"(more than Python's limit of {sys.getrecursionlimit()} levels).")
-        else:
-            reason = f"Processing failed: {type(exc).__name__}: {exc}"
-        _finish(row, "quarantined", "error", reason)
-        db.session.commit()
-    return row.status
+        return _quarantine(row, exc)
+
+
+def _quarantine(row: InboundMessage, exc: Exception) -> InboundMessage | None:
+    """Kept for the Secretariat, with the reason; None when a stored row is gone."""
+    db.session.rollback()
+    state = inspect(row)
+    log.exception("inbound message %s could not be processed",
+                  state.identity[0] if state.persistent else "(new)")
+    if state.persistent:
+        if db.session.get(InboundMessage, state.identity[0]) is None:
+            return None
+    else:
+        row = _restore(row)
+    if isinstance(exc, RecursionError):
+        reason = ("The message could not be read: its parts are nested too deeply "
+                  f"(more than Python's limit of {sys.getrecursionlimit()} levels).")
+    else:
+        reason = f"Processing failed: {type(exc).__name__}: {exc}"
+    _finish(row, "quarantined", "error", reason)
+    db.session.commit()
+    return row
 
 
 def _finish(row: InboundMessage, status: str, rule: str, reason: str) -> None:
@@ -179,7 +272,8 @@ def _finish(row: InboundMessage, status: str, rule: str, reason: str) -> None:
     row.locked_at = None
 
 
-def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
+def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> InboundMessage:
+    """Carry out the verdict; the row commits with what it did. Returns the row kept."""
     row.board_id = mail.board.id if mail.board else None
     row.member_id = mail.member.id if mail.member else None
     row.topic_id = mail.topic.id if mail.topic else None
@@ -187,11 +281,12 @@ def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> Non
         row.post_id = mail.held.id
     action = verdict.action
     if action == rules.ACCEPT:
-        _post(row, mail, verdict)
-        return
+        return _post(row, mail, verdict)  # the row joins the post's transaction
+    _keep(row)
+    if action not in {rules.DISCARD, rules.QUARANTINE}:
+        db.session.flush()  # what is done next names the row
     if action == rules.MODERATE:
-        _moderate(row, mail, verdict)
-        return
+        return _moderate(row, mail, verdict)
     if action == rules.BOUNCE:
         for member, kind in mail.bounced:
             bounces.record(member, kind, verdict.reason, inbound_id=row.id)
@@ -214,6 +309,7 @@ def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> Non
                  verdict.reason)
     _finish(row, _STATUS[action], verdict.rule, verdict.reason)
     db.session.commit()
+    return row
 
 
 def _uploads(mail: rules.Mail) -> tuple[list[forums.Upload], list[str]]:
@@ -238,28 +334,30 @@ def _uploads(mail: rules.Mail) -> tuple[list[forums.Upload], list[str]]:
     return kept, dropped
 
 
-def _post(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
-    """Through the forums' one posting path; the row's new status commits with the post."""
+def _post(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> InboundMessage:
+    """Through the forums' one posting path; the row (and its new status) commits with
+    the post (`on_post_pending`)."""
     message_id = mail.message_id or None
     if message_id:
-        existing = db.session.scalar(db.select(Post).where(Post.message_id == message_id))
+        existing = db.session.execute(
+            db.select(Post.id, Topic.board_id).join(Topic, Topic.id == Post.topic_id)
+            .where(Post.message_id == message_id)).first()
         if existing is not None:
-            topic = db.session.get(Topic, existing.topic_id)
-            if topic is not None and mail.board is not None and topic.board_id == mail.board.id:
-                row.post_id = existing.id
+            if mail.board is not None and existing.board_id == mail.board.id:
+                _keep(row).post_id = existing.id
                 _finish(row, "discarded", "duplicate",
                         "This message was posted already (same Message-ID).")
                 db.session.commit()
-                return
+                return row
             message_id = None  # cross-posted to a second list: this copy gets our own id
-    row_id = row.id
     uploads, dropped = _uploads(mail)
     text = mail.text
     if dropped:
         with force_locale(mail.language):
             text += "\n\n" + _("(Files not attached: %(files)s)", files="; ".join(dropped))
     _finish(row, "posted", verdict.rule, verdict.reason)  # commits with the post
-    posting = _posting.set(row)
+    posting = _Posting(row)
+    token = _posting.set(posting)
     try:
         if mail.topic is not None:
             post = forums.create_reply(mail.member, mail.topic, text, parent=mail.parent,
@@ -270,30 +368,26 @@ def _post(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None
                                        source="email", message_id=message_id,
                                        attachments=uploads, elided=mail.elided)
     except forums.TooFast as exc:
-        _defer(row_id, exc.message)
-        return
+        return _defer(row, exc.message)
     except Conflict as exc:
-        _refused(row_id, mail, "duplicate" if exc.code == "duplicate" else "post",
-                 exc.message, notify=exc.code != "duplicate")
-        return
+        return _refused(row, mail, "duplicate" if exc.code == "duplicate" else "post",
+                        exc.message, notify=exc.code != "duplicate")
     except HubError as exc:
-        _refused(row_id, mail, "post", exc.message, notify=True)
-        return
+        return _refused(row, mail, "post", exc.message, notify=True)
     finally:
-        _posting.reset(posting)
-    if post.status == "held":
-        _held_notice(row_id, mail, post)
-    log.debug("inbound %s became post %s", row_id, post.id)
+        _posting.reset(token)
+    if posting.held:
+        _held_notice(row, mail, post)
+    return row  # (its post_id names the post; reading it after commit would cost a query)
 
 
 HELD_NOTICES_PER_HOUR = 10
 
 
-def _held_notice(row_id: int, mail: rules.Mail, post: Post) -> None:
+def _held_notice(row: InboundMessage, mail: rules.Mail, post: Post) -> None:
     """Tell the author, once for this post, that it waits for a moderator."""
-    row = db.session.get(InboundMessage, row_id)
     topic = db.session.get(Topic, post.topic_id)
-    if row is None or topic is None:
+    if topic is None:
         return
     notices.send(row, mail, "listserv_held_notice", rule="held",
                  per_rule=HELD_NOTICES_PER_HOUR, topic=topic.title,
@@ -312,14 +406,15 @@ def _moderation_notice(row: InboundMessage, mail: rules.Mail, *, done: bool,
                  post_url=post_url, queue_url=moderation.queue_url())
 
 
-def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> None:
+def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict
+              ) -> InboundMessage:
     """Carry out "approve" / "reject <reason>" (of a held post, or of an edit waiting
     for approval) through the forums' services, which check access again, write the
     audit log and tell the author; the log row and the confirmation commit with the
     decision (or neither does)."""
     post, decision, moderator, edit = mail.held, mail.decision, mail.member, mail.held_edit
     assert post is not None and decision is not None and moderator is not None
-    row_id, post_id = row.id, post.id
+    post_id = post.id
     edit_id = edit.id if edit is not None else None
     row.post_id = post_id
     author = post.author.name if post.author is not None else ""
@@ -364,7 +459,7 @@ def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> 
                 forums.reject_post(moderator, post, decision.reason)
     except HubError as exc:
         db.session.rollback()
-        row = db.session.get(InboundMessage, row_id)
+        row = _restore(row)
         with force_locale(mail.language):
             if exc.code in {"not_held", "not_pending"}:  # decided on the web a moment ago
                 why = (moderation.what_happened_edit(db.session.get(PostEdit, edit_id))
@@ -374,47 +469,62 @@ def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> 
                 why = moderation.not_moderator(mail.board)
             else:
                 why = exc.message
+        if not inspect(row).persistent:
+            db.session.flush()  # the notice names the row
         _moderation_notice(row, mail, done=False, outcome=why)
         _finish(row, "rejected", "moderation", why)
         db.session.commit()
-        return
-    log.info("inbound %s: %s", row_id, reason)
+        return row
+    log.info("inbound %s: %s", row.id, reason)
+    return row
 
 
 # The message being posted in this thread, for the listener below.
-_posting: ContextVar[InboundMessage | None] = ContextVar("listserv_posting", default=None)
+@dataclass
+class _Posting:
+    row: InboundMessage
+    held: bool = False  # known before commit: reading the post after it costs a query
+
+
+_posting: ContextVar[_Posting | None] = ContextVar("listserv_posting", default=None)
 
 
 def on_post_pending(_sender: Any, event: Any, **_: Any) -> None:
     """Inside the posting transaction: the received message records its post, so the
     post and "posted" commit together (or neither does)."""
-    row = _posting.get()
-    if row is None or event.source != "email":
+    posting = _posting.get()
+    if posting is None or event.source != "email":
         return
+    row = _keep(posting.row)
     row.post_id, row.topic_id = event.post_id, event.topic_id
     if event.status == "held":
+        posting.held = True
         row.status = "held"
         row.reason = "Held for the moderators of the board."
 
 
-def _refused(row_id: int, mail: rules.Mail, rule: str, reason: str, notify: bool) -> None:
+def _refused(row: InboundMessage, mail: rules.Mail, rule: str, reason: str,
+             notify: bool) -> InboundMessage:
     db.session.rollback()
-    row = db.session.get(InboundMessage, row_id)
+    row = _restore(row)
     status = "discarded" if rule == "duplicate" else "rejected"
     if notify:
+        db.session.flush()  # the notice names the row
         notices.send(row, mail, "listserv_refusal", rule=rule, reason=reason, code=rule)
     _finish(row, status, rule, reason)
     db.session.commit()
+    return row
 
 
-def _defer(row_id: int, reason: str) -> None:
+def _defer(row: InboundMessage, reason: str) -> InboundMessage:
     """Posting too fast: try again later rather than lose the message."""
     db.session.rollback()
-    row = db.session.get(InboundMessage, row_id)
+    row = _restore(row)
     row.status = "received"
     row.reason = reason
     row.locked_at = clock.now()
     db.session.commit()
+    return row
 
 
 def sweep(limit: int = 50) -> int:
@@ -466,65 +576,3 @@ def reprocess(row: InboundMessage) -> str:
 def drop(row: InboundMessage) -> None:
     _finish(row, "dropped", row.rule or "secretariat", row.reason)
     db.session.commit()
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    file: str
-    verdict: str
-    reason: str
-    board: str | None
-    topic_id: int | None
-    body: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "verdict": self.verdict, "reason": self.reason,
-                "board": self.board, "topic_id": self.topic_id, "body": self.body}
-
-
-def check(raw: bytes, name: str, recipient: str | None = None) -> CheckResult:
-    """The dry run: what the pipeline would decide; nothing stored, nothing sent."""
-    msg = mime.parse(raw)
-    rcpt = recipient or _guess_recipient(msg)
-    if not rcpt or not known_recipient(rcpt):
-        return CheckResult(name, "reject", f"Unknown recipient {rcpt or '(none)'}: the "
-                           "gateway would refuse it at RCPT (550).", None, None, None)
-    # A saved file has no envelope: Return-Path when the MTA added one, else From.
-    if msg.get("Return-Path") is not None:
-        envelope = mime.header_text(msg, "Return-Path")
-    else:
-        senders = mime.addresses(msg, "From")
-        envelope = senders[0][1] if senders else ""
-    mail = build_mail(raw, rcpt, envelope, dry_run=True)
-    try:
-        verdict = rules.run(mail)
-        seen = db.session.scalar(db.select(InboundMessage.id).where(
-            InboundMessage.dedupe_key == dedupe_key(raw, rcpt.lower())))
-        if seen is not None:
-            verdict = rules.Verdict(rules.DISCARD, "duplicate",
-                                    "This message was received already (same Message-ID).")
-        elif verdict.action == rules.ACCEPT and mail.message_id and db.session.scalar(
-                db.select(Post.id).where(Post.message_id == mail.message_id)):
-            verdict = rules.Verdict(rules.DISCARD, "duplicate",
-                                    "This message was posted already (same Message-ID).")
-        elif verdict.action == rules.COMMAND:  # say what the commands would do
-            verdict = rules.Verdict(verdict.action, verdict.rule, commands.preview(mail),
-                                    verdict.code)
-    finally:
-        db.session.rollback()
-    posted = verdict.action == rules.ACCEPT
-    decided = verdict.action == rules.MODERATE
-    return CheckResult(
-        file=name, verdict=verdict.action, reason=verdict.reason,
-        board=mail.board.slug if mail.board else None,
-        topic_id=mail.topic.id if ((posted or decided) and mail.topic) else None,
-        body=mail.text if posted else None)
-
-
-def _guess_recipient(msg: Any) -> str:
-    dom = "@" + current_app.config["HUB_MAIL_DOMAIN"].lower()
-    for header in ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc"):
-        for _name, addr in mime.addresses(msg, header):
-            if addr.endswith(dom):
-                return addr
-    return ""

@@ -121,12 +121,13 @@ def _reject(rule: str, code: str, reason: str, notify: bool = True) -> Verdict:
 def check_recipient(mail: Mail) -> Verdict | None:
     """The address must be one of ours and name a board (the gateway already refused
     unknown recipients at RCPT; a board may have gone since)."""
-    mail.address = addresses.parse(mail.rcpt)
+    mail.address = mail.address or addresses.parse(mail.rcpt)
     if mail.address is None:
         return Verdict(DISCARD, "recipient", "Not an address of this hub.", "unknown")
     if mail.address.kind in {"noreply", "postmaster"}:
         return None
-    mail.board = db.session.scalar(db.select(Board).where(Board.slug == mail.address.slug))
+    if mail.board is None or mail.board.slug != mail.address.slug:  # else found on receipt
+        mail.board = db.session.scalar(db.select(Board).where(Board.slug == mail.address.slug))
     if mail.board is None:
         return Verdict(DISCARD, "recipient", "No list has this address.", "unknown")
     return None

@@ -32,16 +32,19 @@ def test_ingest_exits_67_for_an_unknown_recipient(app, runner, board):
 
 
 def test_ingest_exits_75_when_the_message_cannot_be_kept(app, runner, board, monkeypatch):
-    from listserv import inbound
-
+    """No commit succeeds (the disk is full): neither the post nor its quarantined copy
+    is kept, so the MTA must try again."""
     def broken(*args, **kwargs):
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(inbound, "receive", broken)
+    monkeypatch.setattr(db.session, "commit", broken)
     raw = compose(sender="a@example.org", to="risk@lists.hub.test")
     result = runner.invoke(args=["gateway", "ingest", "--rcpt", "risk@lists.hub.test"],
                            input=raw)
     assert result.exit_code == 75
+    monkeypatch.undo()
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(InboundMessage.id))) == 0
 
 
 def test_check_prints_one_json_line_per_file_and_stores_nothing(app, runner, board,
