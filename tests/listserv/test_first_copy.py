@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 from forums.models import Subscription
@@ -72,6 +72,11 @@ def _readers(count: int, board_id: int) -> None:
     db.session.execute(insert(Subscription), [
         {"member_id": i, "board_id": board_id, "mode": "each", "created_at": now}
         for i in ids])
+    db.session.commit()
+    # Statistics, as autovacuum keeps them on a live database: without them PostgreSQL
+    # takes the fresh tables for empty and joins 5,000 x 5,000 rows in a nested loop
+    # (1.8 s for the first 50 recipients; 2 ms with them).
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
