@@ -54,10 +54,11 @@ def _bool(value: str) -> bool:
 
 
 # Settings whose defaults live with the package that uses them (forums/services.py and
-# listserv/__init__.py DEFAULTS, forums/cache.py, forums/sockets.py): read here, and only
-# when set, so that every variable an operator can set is read in this one file.
+# listserv/__init__.py DEFAULTS, forums/cache.py, forums/sockets.py, hub/health.py): read
+# here, and only when set, so that every variable an operator can set is read in this file.
 FROM_ENVIRONMENT: dict[str, Callable[[str], Any]] = {
     "HUB_FORUM_PAGE_CACHE": float,
+    "HUB_HEALTH_SECONDS": float,
     "HUB_FORUM_PAGE_SIZE": int,
     "HUB_LIVE_RECHECK_SECONDS": float,
     "HUB_FLOOD_POSTS": int,

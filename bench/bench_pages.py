@@ -10,16 +10,23 @@ what else the machine does weighs on all figures alike:
 - the hub's `/healthz` >= 30% of a bare Flask endpoint under the same server;
 - an uncached topic page of 20 posts <= 8 ms of CPU (in process, median).
 
+Beside requests per second, each figure has the server's CPU time per request (its
+processes' user + system time over the requests served): on a busy machine it moves far
+less than req/s, and its ratio is what the req/s ratio would be on an idle one.
+
 What is a cache hit: visitors' topic pages, board pages and the forum index are kept
 (forums.cache) and served from memory after the first request; a member's topic page is
 the copy kept for members who see it alike, filled in for them on every request; a
 member's board page is rendered for them every time.
 
-    .venv/bin/python bench/bench_pages.py
+    .venv/bin/python bench/bench_pages.py            # every figure (about 3 minutes)
+    .venv/bin/python bench/bench_pages.py --quick    # rounds of 1 s
+    .venv/bin/python bench/bench_pages.py --only topic,healthz   # some targets only
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import re
@@ -96,17 +103,30 @@ def uncached_cpu(app, topic_id: int) -> float:  # noqa: ANN001
 
 
 @contextmanager
-def bare_serve():  # noqa: ANN201
+def bare_serve(procs: list):  # noqa: ANN201
     port = support.free_port()
     proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), str(PROCESSES)],
                             cwd=support.ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    procs.append(proc)
     try:
         support.wait_until_up(f"http://127.0.0.1:{port}/healthz", proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server and its worker processes (Linux /proc): per
+    request, far steadier than requests per second on a busy machine."""
+    pids, total = [pid], 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    for each in pids:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def sign_in(base: str, email: str) -> str:
@@ -151,6 +171,13 @@ def load(url: str, seconds: float, cookie: str = "") -> support.Load:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="rounds of 1 s")
+    parser.add_argument("--only", default="", help="comma-separated words: only the "
+                        "targets whose label holds one of them (ratios need both sides)")
+    args = parser.parse_args()
+    seconds = 1.0 if args.quick else SECONDS
+    words = [w.strip() for w in args.only.split(",") if w.strip()]
     url = support.database()
     app = support.make_app(url)
     with app.app_context():
@@ -160,7 +187,10 @@ def main() -> None:
     print(f"uncached topic page, 20 posts: {cpu:.1f} ms of CPU in process (median of 7 x 30)"
           f"  (budget <= 8 ms: {'met' if cpu <= 8 else 'MISSED'})")
     env = {"HUB_SERVE_PROCESSES": str(PROCESSES)}
-    with bare_serve() as bare, support.hub_serve(url, env=env) as base:
+    bare_proc: list = []
+    hub_proc: list = []
+    with bare_serve(bare_proc) as bare, support.hub_serve(url, env=env,
+                                                         procs=hub_proc) as base:
         cookie = sign_in(base, "author1@example.org")
         topic = f"{base}/forums/topics/{ids['topic']}?view=flat&page=1"
         targets = {
@@ -175,25 +205,38 @@ def main() -> None:
             "board of 1,000 (member)": (base + "/forums/b1000", cookie),
             "forum index (member)": (base + "/forums/", cookie),
         }
+        targets = {label: target for label, target in targets.items()
+                   if not words or any(word in label for word in words)}
         for target, who in targets.values():
             load(target, 0.5, cookie=who)  # warm up every process
-        again = resigned(topic, cookie)
-        rounds = []
+        again = resigned(topic, cookie) if "topic page (member)" in targets else None
+        rounds, cpu_ms = [], {label: [] for label in targets}
         for _ in range(ROUNDS):
-            rounds.append({label: load(target, SECONDS, cookie=who)
-                           for label, (target, who) in targets.items()})
-    tool = rounds[0]["hub /healthz"].tool
+            done = {}
+            for label, (target, who) in targets.items():
+                pid = (bare_proc if target.startswith(bare) else hub_proc)[0].pid
+                before = server_cpu(pid)
+                done[label] = load(target, seconds, cookie=who)
+                served = done[label].rps * max(1, round(seconds))
+                cpu_ms[label].append((server_cpu(pid) - before) / served * 1000)
+            rounds.append(done)
+    tool = next(iter(rounds[0].values())).tool
     print(f"hub serve and the bare app: {PROCESSES} processes each; load: {tool}, 16 "
           f"connections from another process; median of {ROUNDS} interleaved rounds of "
-          f"{SECONDS:.0f} s; load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"{seconds:.0f} s; load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for label in rounds[0]:
         rps = support.median([r[label].rps for r in rounds])
         p50 = support.median([r[label].p50_ms for r in rounds])
-        print(f"  {label:<28} {rps:8.0f} req/s   p50 {p50:6.1f} ms")
-    print(f"member's page re-sends the session cookie: {'YES' if again else 'no'}")
+        print(f"  {label:<28} {rps:8.0f} req/s   p50 {p50:6.1f} ms   server CPU "
+              f"{support.median(cpu_ms[label]):5.2f} ms a request")
+    if again is not None:
+        print(f"member's page re-sends the session cookie: {'YES' if again else 'no'}")
 
     def ratio(a: str, b: str) -> float:
         return support.median([r[a].rps / r[b].rps for r in rounds])
+
+    def cpu_ratio(a: str, b: str) -> float:  # b's server CPU a request / a's
+        return support.median([y / x for x, y in zip(cpu_ms[a], cpu_ms[b], strict=True)])
 
     for label, a, b, budget in (
             ("board of 1,000 / topic page", "board of 1,000 (visitor)",
@@ -205,10 +248,13 @@ def main() -> None:
             ("hub /healthz / bare endpoint", "hub /healthz", "bare Flask /healthz", 0.3),
             ("member board / visitor board", "board of 1,000 (member)",
              "board of 1,000 (visitor)", None)):
+        if a not in rounds[0] or b not in rounds[0]:
+            continue
         value = ratio(a, b)
         verdict = "" if budget is None else (
             f"  (budget >= {budget:.0%}: {'met' if value >= budget else 'MISSED'})")
-        print(f"{label:<34} {value:6.0%}{verdict}")
+        print(f"{label:<34} {value:6.0%}{verdict}   by server CPU a request: "
+              f"{cpu_ratio(a, b):.0%}")
 
 
 if __name__ == "__main__":

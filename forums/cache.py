@@ -108,7 +108,7 @@ def member_key(topic: Topic, moderator: bool, reply: Any, sees_more: bool) -> tu
     if sees_more or not _usable():
         return None
     # The menu differs by role (the Secretariat's desk, the moderation queue).
-    menu = tuple(endpoint for endpoint, _label in nav(current_user))
+    menu = tuple(endpoint for endpoint, _label in nav(current_user._get_current_object()))
     return (*_page_key(topic), "member", moderator, bool(reply), reply.code,
             str(reply.message), menu)
 
@@ -152,7 +152,7 @@ class MemberPage:
     html: personal.Marked
     authors: dict[int, int | None]
     tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
-    newest: int  # the newest post id on the page
+    watch: tuple[str, str]  # the watch button for a member not watching, and watching
     new_badge: str  # what marks a post new to its reader
 
 

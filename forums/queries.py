@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.orm import aliased, joinedload
 
 from forums import services
@@ -84,26 +85,40 @@ class Reader:
     # They see here what others do not: held or rejected posts of their own, or edits
     # waiting for a moderator (their own; anyone's for a moderator).
     sees_more: bool
+    moderator: bool
 
 
-def reader(viewer: Any, topic: Topic, moderator: bool) -> Reader | None:
-    if not access.is_active_member(viewer):
-        return None
-    more = [db.exists().where(Post.topic_id == topic.id, Post.author_id == viewer.id,
-                              Post.status != "published")]
-    if topic.board.premoderated:
-        waiting = db.exists().where(PostEdit.state == "pending", PostEdit.post_id == Post.id,
-                                    Post.topic_id == topic.id)
-        more.append(waiting if moderator else waiting.where(PostEdit.editor_id == viewer.id))
-    seen, mode, sees_more = db.session.execute(db.select(
-        db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer.id,
-                                                TopicRead.topic_id == topic.id)
+def member_topic(viewer: Member, topic_id: int) -> tuple[Topic, Reader]:
+    """A topic as `services.get_topic` finds it (access decided the same way) and what
+    its page needs to know of an active member, in one statement."""
+    row = db.session.execute(_member_topic_statement(),
+                             {"topic_id": topic_id, "viewer_id": viewer.id}).one_or_none()
+    topic = services.check_topic(viewer, row[0] if row is not None else None)
+    _topic, seen, mode, more_own, more_any = row
+    moderator = access.can_moderate(viewer, topic.board)
+    return topic, Reader(seen or 0, mode or "none", bool(more_any if moderator else more_own),
+                         moderator)
+
+
+@cache
+def _member_topic_statement() -> Any:
+    """Built once (its parameters bound per request): the topic with its board, the
+    member's read marker and watch setting, and whether they see posts or edits others do
+    not (edits wait for a moderator on pre-moderated boards only)."""
+    viewer = bindparam("viewer_id")
+    own_hidden = db.exists().where(Post.topic_id == Topic.id, Post.author_id == viewer,
+                                   Post.status != "published")
+    waiting = db.exists().where(PostEdit.state == "pending", PostEdit.post_id == Post.id,
+                                Post.topic_id == Topic.id)
+    return services.topic_query(bindparam("topic_id")).add_columns(
+        db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer,
+                                                TopicRead.topic_id == Topic.id)
         .scalar_subquery(),
-        db.select(Subscription.mode).where(Subscription.member_id == viewer.id,
-                                           Subscription.topic_id == topic.id)
+        db.select(Subscription.mode).where(Subscription.member_id == viewer,
+                                           Subscription.topic_id == Topic.id)
         .scalar_subquery(),
-        or_(*more))).one()
-    return Reader(seen or 0, mode or "none", bool(sees_more))
+        or_(own_hidden, and_(Board.premoderated, waiting.where(PostEdit.editor_id == viewer))),
+        or_(own_hidden, and_(Board.premoderated, waiting)))
 
 
 def page_of(position: int, size: int) -> int:
@@ -167,7 +182,6 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
                 result.next_args = {"after": result.posts[-1].thread_key}
             if result.posts and result.posts[0].thread_key != FIRST_KEY:
                 result.prev_args = {"before": result.posts[0].thread_key}
-    member = member or reader(viewer, topic, moderator)
     if member is not None:
         result.seen_post_id, result.subscription = member.seen_post_id, member.subscription
         if board.premoderated:  # edits wait for a moderator only there

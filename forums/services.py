@@ -176,10 +176,18 @@ def get_board(who: Any, slug: str) -> Board:
 
 
 def get_topic(who: Any, topic_id: int) -> Topic:
-    # The board comes in the same query and stays attached to the topic (topic.board).
-    topic = db.session.scalar(
-        db.select(Topic).join(Topic.board).options(contains_eager(Topic.board))
-        .where(Topic.id == topic_id))
+    return check_topic(who, db.session.scalar(topic_query(topic_id)))
+
+
+def topic_query(topic_id: Any) -> Any:
+    """A topic by id; the board comes in the same query and stays attached to the topic
+    (topic.board). Callers may add columns: `check_topic` then decides access."""
+    return (db.select(Topic).join(Topic.board).options(contains_eager(Topic.board))
+            .where(Topic.id == topic_id))
+
+
+def check_topic(who: Any, topic: Topic | None) -> Topic:
+    """The topic if `who` may see it, else NotFound (also when there is none)."""
     if topic is None:
         raise NotFound(str(_l("No such topic.")))
     board = topic.board

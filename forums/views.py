@@ -270,12 +270,14 @@ def board_read(slug: str) -> Any:
 
 @bp.get("/topics/<int:topic_id>")
 def topic(topic_id: int) -> Any:
+    me = _me()
+    if access.is_active_member(me):  # the topic and what they have read: one statement
+        item, member = queries.member_topic(me, topic_id)  # access first, always
+        return _member_topic(item, me, member)
     item = _topic(topic_id)  # access first, always
     key = cache.topic_key(item)
     if key is not None and (copy := cache.pages().get(key)) is not None:
         return Response(copy, mimetype="text/html")
-    if current_user.is_authenticated:
-        return _member_topic(item)
     html, _page = _render_topic(item)
     if key is not None:
         cache.pages().put(key, html.encode())
@@ -293,16 +295,11 @@ def _render_topic(item: Topic,
                            form=ReplyForm() if page.reply else None), page
 
 
-def _member_topic(item: Topic) -> Any:
+def _member_topic(item: Topic, me: Member, member: queries.Reader) -> Any:
     """A member's topic page: the copy kept for members who see it as they do, filled in
     for them (`forums.cache`), else rendered (and kept)."""
-    me = _me()
-    moderator = access.can_moderate(me, item.board)
-    member = queries.reader(me, item, moderator)
-    if member is None:  # signed in, but not (or no longer) an active member
-        return _render_topic(item)[0]
-    key = cache.member_key(item, moderator,
-                           queries.reply_decision(me, item, item.board, moderator),
+    key = cache.member_key(item, member.moderator,
+                           queries.reply_decision(me, item, item.board, member.moderator),
                            member.sees_more)
     if key is None:
         return _render_topic(item, member)[0]
@@ -312,29 +309,29 @@ def _member_topic(item: Topic) -> Any:
             html, page = _render_topic(item, member)
             kept = _member_page(html, item, page)
         cache.pages().put(key, kept)
-    return _fill_member_page(kept, item, me, member)
+    return _fill_member_page(kept, me, member)
 
 
 def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.MemberPage:
-    """The page just rendered with marks, with each post's closing part both ways."""
+    """The page just rendered with marks, with each post's closing part both ways and
+    the watch button both ways."""
     macros = "forums/_macros.html"
     tail = get_template_attribute(macros, "post_tail")
     tails = {post.id: tuple(personal.unmark_token(str(tail(post, page, item, mine, True)))
                             for mine in (True, False))
              for post in page.posts if post.deleted_at is None}
+    watch = get_template_attribute(macros, "watch_button")
     return cache.MemberPage(
         personal.cut(personal.unmark_token(html)), authors={p.id: p.author_id for p in page.posts},
-        tails=tails, newest=max((p.id for p in page.posts), default=0),
+        tails=tails, watch=(str(watch("none")), str(watch("each"))),
         new_badge=str(get_template_attribute(macros, "new_badge")()))
 
 
-def _fill_member_page(kept: cache.MemberPage, item: Topic, me: Any,
-                      member: queries.Reader) -> str:
+def _fill_member_page(kept: cache.MemberPage, me: Any, member: queries.Reader) -> str:
     seen = member.seen_post_id
     values: dict[tuple[str, str], str] = {
-        ("name", ""): str(escape(me.name)), ("viewer", ""): str(me.id),
-        ("tools", ""): str(get_template_attribute("forums/_macros.html", "topic_tools")(
-            item, kept.newest, seen, member.subscription))}
+        ("name", ""): str(escape(me.name)), ("viewer", ""): str(me.id), ("seen", ""): str(seen),
+        ("watch", ""): kept.watch[member.subscription == "each"]}
     for post_id, author_id in kept.authors.items():
         number, mine = str(post_id), author_id == me.id
         fresh = post_id > seen and not mine

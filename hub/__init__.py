@@ -47,7 +47,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from hub import avatars, content, directory, i18n, idempotency, inputs, personal, security
+    from hub import (
+        avatars,
+        content,
+        directory,
+        health,
+        i18n,
+        idempotency,
+        inputs,
+        personal,
+        security,
+    )
 
     inputs.init_app(app)
     idempotency.init_app(app)
@@ -63,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     # Flask-Limiter keeps the first app's prefix on re-init; each app (test) needs its own.
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    _limits_where_declared(app)
     socketio.init_app(
         app,
         client_manager=_live_manager(app),
@@ -77,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     directory.init_app(app)
     personal.init_app(app)
     security.init_app(app)
+    health.init_app(app)
 
     from hub import urls, views
 
@@ -86,6 +98,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         importlib.import_module(name).init_app(app)
     _errors(app)
     return app
+
+
+def _limits_where_declared(app: Flask) -> None:
+    """Flask-Limiter's before-request hook applies default, application, meta and
+    blueprint limits to every request; each limited view of the hub carries its own
+    `@limiter.limit`, which checks its limits itself when the view is called. With none of
+    those limits configured the hook decides nothing, yet it cost every request (the
+    largest part of `/healthz`): it is dropped. Configure any of them and it stays."""
+    manager = limiter.limit_manager
+    if (manager.default_limits or manager.application_limits
+            or getattr(limiter, "_meta_limits", True)
+            or getattr(manager, "_blueprint_limits", True)):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks
+                if getattr(hook, "__func__", None) is not type(limiter)._check_request_limit]
 
 
 def _live_manager(app: Flask) -> Any:

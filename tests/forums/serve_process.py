@@ -49,7 +49,7 @@ def serve(app, tmp_path: Path, threads: int = 64) -> Iterator[tuple[str, Path]]:
             try:
                 if requests.get(url + "/healthz", timeout=1).status_code == 200:
                     break
-            except (requests.ConnectionError, requests.Timeout):  # a loaded machine starts slowly
+            except (requests.ConnectionError, requests.Timeout):  # not up, or still starting
                 pass
             assert time.monotonic() < deadline, "hub serve did not start"
             time.sleep(0.1)

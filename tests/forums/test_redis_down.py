@@ -69,7 +69,8 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 def app_config(app_config, private_redis):
     return {**app_config, "HUB_REDIS_URL": private_redis.url,
             "RATELIMIT_STORAGE_URI": private_redis.url, "HUB_FLOOD_POSTS": 0,
-            "HUB_RATELIMIT_LOGIN": "3 per minute"}
+            "HUB_RATELIMIT_LOGIN": "3 per minute",
+            "HUB_HEALTH_SECONDS": 0}  # /healthz asks Redis on every request here
 
 
 def test_with_redis_down_members_sign_in_read_and_post_everywhere(

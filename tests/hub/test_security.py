@@ -122,3 +122,32 @@ def test_pages_are_light(client, make_member, auth):
     auth.login(make_member(role="secretariat"))
     for path in ("/account/", "/members/", "/secretariat/", "/secretariat/areas"):
         assert len(client.get(path).data) < 100_000, path
+
+
+def _limiter_hook(app) -> bool:
+    from hub.extensions import limiter
+
+    check = type(limiter)._check_request_limit
+    return any(getattr(f, "__func__", None) is check for f in app.before_request_funcs[None])
+
+
+@pytest.mark.config(HUB_RATELIMIT_LOGIN="2 per minute")
+def test_limits_are_checked_by_the_views_that_declare_them(app, client):
+    """No default, application or blueprint limits: Flask-Limiter's hook on every request
+    is dropped (it decided nothing), and the declared limits still hold."""
+    assert not _limiter_hook(app)
+    codes = [client.post("/login", data={"email": "a@example.org", "password": "x" * 12})
+             .status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_the_limiter_hook_stays_when_limits_apply_to_every_request(app_config, monkeypatch):
+    from hub import create_app
+    from hub.extensions import limiter
+
+    class Group(list):
+        finalized = True
+
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [Group(["1 per day"])])
+    assert _limiter_hook(create_app({**app_config,
+                                     "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
