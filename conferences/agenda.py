@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from conferences import times
 from conferences.models import Conference, Round
 from conferences.services import moderators, refuse_if_cancelled, require_manager
+from forums import editing, moderation
 from forums import services as forums
 from forums.models import Post, Topic
 from hub import access, clock, content, markup
@@ -160,7 +161,7 @@ def sync_round_lock(conference: Conference, item: Round, now: datetime | None = 
     item.auto_locked = ended
     why = (f"conference {conference.slug}: round {item.number} "
            + ("ended" if ended else "extended"))
-    forums.set_locked_by_system(topic, ended, why)
+    moderation.set_locked_by_system(topic, ended, why)
     return True
 
 
@@ -179,7 +180,7 @@ def update_round(actor: Member, item: Round, data: RoundData) -> Round:
         title = str(_l("Round %(n)d: %(title)s", n=item.number, title=item.title))[:300]
         if first is not None and (first.body != item.question
                                   or item.topic.title != title):
-            forums.edit_post(actor, first, item.question, title=title)
+            editing.edit_post(actor, first, item.question, title=title)
     hub_services.audit(actor, "conference.round_update", item, item.title)
     db.session.commit()
     sync_round_lock(conference, item)
@@ -203,14 +204,14 @@ def set_round_locked(actor: Member, item: Round, locked: bool) -> Round:
     refuse_if_cancelled(item.conference)
     if item.topic is None:
         raise Conflict(str(_l("This round has not started yet.")), code="not_started")
-    forums.set_locked(actor, item.topic, locked)
+    moderation.set_locked(actor, item.topic, locked)
     return item
 
 
 def set_round_pinned(actor: Member, item: Round, pinned: bool) -> Round:
     if item.topic is None:
         raise Conflict(str(_l("This round has not started yet.")), code="not_started")
-    forums.set_pinned(actor, item.topic, pinned)
+    moderation.set_pinned(actor, item.topic, pinned)
     return item
 
 

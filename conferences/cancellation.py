@@ -10,6 +10,7 @@ from sqlalchemy import or_
 
 from conferences.models import APPROVED, INVITED, PENDING, Conference, Registration
 from conferences.services import _mail, _required_text, refuse_if_cancelled
+from forums import moderation
 from forums import services as forums
 from forums.models import Post, Topic
 from hub import access, clock
@@ -83,7 +84,7 @@ def cancel_conference(actor: Member, conference: Conference, reason: str) -> Con
         Topic.board_id == conference.board_id, Topic.locked.is_(False),
         Topic.deleted_at.is_(None)).order_by(Topic.id)).all()
     for topic in open_topics:
-        forums.set_locked_by_system(topic, True, f"conference {conference.slug}: cancelled")
+        moderation.set_locked_by_system(topic, True, f"conference {conference.slug}: cancelled")
     return conference
 
 

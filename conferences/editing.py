@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conferences.models import Conference, Document, Partner
 from conferences.services import moderators, refuse_if_cancelled, require_manager
-from forums import services as forums
+from forums import attachments
 from forums.models import Board
 from hub import access, clock, content, countries, markup
 from hub import services as hub_services
@@ -279,7 +279,7 @@ def archive_state(conference: Conference) -> str:
 # -- partners and documents ---------------------------------------------------------------------
 
 def add_partner(actor: Member, conference: Conference, name: str, url: str = "",
-                logo: forums.Upload | None = None) -> Partner:
+                logo: attachments.Upload | None = None) -> Partner:
     require_manager(actor, conference)
     name = " ".join((name or "").split())
     if not name:
@@ -288,10 +288,10 @@ def add_partner(actor: Member, conference: Conference, name: str, url: str = "",
     partner = Partner(conference_id=conference.id, name=name[:200], url=url,
                       position=len(conference.partners) + 1)
     if logo is not None and logo.data:
-        content_type = forums.check_upload(logo)
+        content_type = attachments.check_upload(logo)
         if content_type not in {"image/png", "image/jpeg"}:
             raise Invalid(str(_l("A logo is a PNG or JPEG image.")), fields={"logo": "type"})
-        partner.logo_sha256 = forums.save_blob(logo.data)
+        partner.logo_sha256 = attachments.save_blob(logo.data)
         partner.logo_type = content_type
     db.session.add(partner)
     hub_services.audit(actor, "conference.partner", conference, name)
@@ -317,7 +317,7 @@ def _check_url(url: str, name: str) -> str:
 
 
 def add_document(actor: Member, conference: Conference, title: str, url: str = "",
-                 upload: forums.Upload | None = None) -> Document:
+                 upload: attachments.Upload | None = None) -> Document:
     require_manager(actor, conference)
     title = " ".join((title or "").split())
     if not title:
@@ -326,9 +326,9 @@ def add_document(actor: Member, conference: Conference, title: str, url: str = "
     document = Document(conference_id=conference.id, title=title[:300], url=url,
                         position=len(conference.documents) + 1)
     if upload is not None and upload.data:
-        document.content_type = forums.check_upload(upload)
-        document.sha256 = forums.save_blob(upload.data)
-        document.filename = forums.clean_filename(upload.filename)
+        document.content_type = attachments.check_upload(upload)
+        document.sha256 = attachments.save_blob(upload.data)
+        document.filename = attachments.clean_filename(upload.filename)
         document.size = len(upload.data)
     elif not url:
         raise Invalid(str(_l("Give a link or attach a file.")), fields={"url": "required"})

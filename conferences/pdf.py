@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from fpdf.enums import XPos, YPos
 
 from conferences.proceedings import _date, dates_line, post_heading
-from forums import services as forums
+from forums import attachments
 from hub.pdf import ACCENT, MUTED, Document, start
 
 
@@ -24,7 +24,7 @@ def _logo(pdf: Document, partner: dict[str, Any], x: float, y: float, h: float) 
     """Place a partner's logo; returns its width (0 when there is none)."""
     if not partner.get("logo"):
         return 0
-    path = forums.blob_path(partner["logo"])
+    path = attachments.blob_path(partner["logo"])
     if not path.is_file():
         return 0
     try:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from conferences import agenda, editing, participation
 from conferences.models import Announcement, Conference, Registration, Round
+from forums import attachments, moderation
 from forums import services as forums
 from forums.models import Post, Topic
 from hub import clock
@@ -52,7 +53,7 @@ def _join(conference: Conference, member: Member, anonymous: bool = False) -> No
 def _published(moderator: Member, topic: Topic, author: Member, body: str) -> Post:
     post = forums.create_reply(author, topic, body)
     if post.status == "held":
-        forums.approve_post(moderator, post)
+        moderation.approve_post(moderator, post)
     return post
 
 
@@ -132,7 +133,7 @@ def _in_session(sec: Member, mod: Member, people: dict[str, Member], now: dateti
                                   "sur une question du modérateur."}}))
     editing.add_partner(sec, conference, "African Biosafety Network of Expertise",
                         "https://example.org/abne",
-                        forums.Upload("abne.png", "image/png", _logo("ABNE", (11, 93, 59))))
+                        attachments.Upload("abne.png", "image/png", _logo("ABNE", (11, 93, 59))))
     editing.add_document(sec, conference, "Guidance on risk assessment of LMOs",
                          "https://example.org/guidance.pdf")
     first = agenda.add_round(mod, conference, agenda.RoundData(
@@ -234,7 +235,7 @@ def _closed(sec: Member, mod: Member, people: dict[str, Member], now: datetime) 
         thematic_area="socio-economic", keywords="socio-economic, Article 26"))
     editing.add_partner(sec, conference, "Regional Biosafety Training Centre",
                         "https://example.org/rbtc",
-                        forums.Upload("rbtc.png", "image/png", _logo("RBTC", (20, 70, 140))))
+                        attachments.Upload("rbtc.png", "image/png", _logo("RBTC", (20, 70, 140))))
     rounds = [agenda.add_round(mod, conference, agenda.RoundData(
         title=title, question=question, opens_at=now - timedelta(hours=2),
         closes_at=now + timedelta(hours=1)))

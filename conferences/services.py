@@ -23,8 +23,7 @@ from sqlalchemy import func
 
 from conferences import times
 from conferences.models import APPROVED, Conference, Registration, Round
-from forums import services as forums
-from forums import urls
+from forums import editing, moderation, urls
 from forums.models import Post, Topic
 from hub import access, clock, countries
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
@@ -262,9 +261,9 @@ def held_posts(actor: Member, conference: Conference) -> list[Post]:
 def edit_and_approve(actor: Member, post: Post, body: str) -> Post:
     """A moderator corrects a held post, then publishes it; the thread shows that a
     moderator edited it."""
-    forums.edit_post(actor, post, body)
+    editing.edit_post(actor, post, body)
     if post.status == "held":
-        forums.approve_post(actor, post)
+        moderation.approve_post(actor, post)
     return post
 
 

@@ -58,7 +58,7 @@ from conferences.models import (
     Document,
     Partner,
 )
-from forums import queries
+from forums import attachments, queries
 from forums import services as forums
 from hub import access, content, content_forms, countries, markup
 from hub import services as hub_services
@@ -118,11 +118,11 @@ def _participant(slug: str) -> Conference:
     return conference
 
 
-def _upload(name: str) -> forums.Upload | None:
+def _upload(name: str) -> attachments.Upload | None:
     item = request.files.get(name)
     if item is None or not item.filename:
         return None
-    return forums.Upload(item.filename, item.mimetype or "", item.read())
+    return attachments.Upload(item.filename, item.mimetype or "", item.read())
 
 
 def _context(conference: Conference) -> dict[str, Any]:
@@ -304,11 +304,11 @@ def document(slug: str, document_id: int, filename: str) -> Response:
     if row is None or row.conference_id != conference.id or not row.sha256:
         abort(404)
     return _blob(row.sha256, row.content_type, row.filename,
-                 inline=row.content_type in forums.INLINE_IMAGE_TYPES)
+                 inline=row.content_type in attachments.INLINE_IMAGE_TYPES)
 
 
 def _blob(sha: str, content_type: str, name: str, inline: bool) -> Response:
-    path = forums.blob_path(sha)
+    path = attachments.blob_path(sha)
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=content_type, as_attachment=not inline,

@@ -12,7 +12,17 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from forums import queries, search, services, urls
+from forums import (
+    attachments,
+    editing,
+    queries,
+    read_markers,
+    search,
+    services,
+    subscriptions,
+    urls,
+)
+from forums import moderation as forum_moderation
 from forums.models import Attachment, Board, Post, PostEdit, Topic
 from forums.views import post_limit, poster_key, serve_attachment
 from hub import access, api, content
@@ -102,13 +112,13 @@ def edit_json(edit: PostEdit, post: Post) -> dict[str, Any]:
     return {"id": edit.id, "post_id": edit.post_id, "body": edit.body, "title": edit.title,
             "editor": {"id": edit.editor.id, "name": edit.editor.name} if edit.editor
             else None, "state": edit.state, "created_at": isotime(edit.created_at),
-            "diff": services.unified_diff(post.body, edit.body)}
+            "diff": editing.unified_diff(post.body, edit.body)}
 
 
 def _with_pending_edit(viewer: Any, post: Post, moderator: bool) -> dict[str, Any]:
     """A post, with `pending_edit` for its author and the board's moderators."""
     data = post_json(post, moderator)
-    edit = services.pending_edit(post)
+    edit = editing.pending_edit(post)
     if edit is not None and (moderator or access.is_active_member(viewer)
                              and edit.editor_id == viewer.id):
         data["pending_edit"] = edit_json(edit, post)
@@ -140,7 +150,7 @@ def topic_json(topic: Topic, first_post: Post | None = None,
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def _uploads(data: dict[str, Any]) -> list[services.Upload]:
+def _uploads(data: dict[str, Any]) -> list[attachments.Upload]:
     files = api.field(data, "attachments", list, required=False, default=[])
     uploads = []
     for item in files:
@@ -153,7 +163,7 @@ def _uploads(data: dict[str, Any]) -> list[services.Upload]:
         except (binascii.Error, ValueError) as exc:
             raise Invalid("An attachment's data is not valid base64.",
                           fields={"attachments": "base64"}) from exc
-        uploads.append(services.Upload(item["filename"], str(item.get("content_type", "")),
+        uploads.append(attachments.Upload(item["filename"], str(item.get("content_type", "")),
                                        raw))
     return uploads
 
@@ -277,7 +287,7 @@ def board_subscription(slug: str) -> Any:
     """How the caller follows a board by email: each, daily, weekly or none."""
     member = api.require_member()
     place = services.get_board(member, slug)
-    sub = services.set_subscription(member, place, api.field(api.body(), "mode"))
+    sub = subscriptions.set_subscription(member, place, api.field(api.body(), "mode"))
     return jsonify({"board": place.slug, "mode": sub.mode})
 
 
@@ -288,7 +298,7 @@ def get_board_subscription(slug: str) -> Any:
     member = api.require_member()
     place = services.get_board(member, slug)
     return jsonify({"board": place.slug,
-                    "mode": services.subscription_mode(member, board=place)})
+                    "mode": subscriptions.subscription_mode(member, board=place)})
 
 
 @bp.post("/boards/<slug>/read")
@@ -296,7 +306,7 @@ def get_board_subscription(slug: str) -> Any:
 def board_read(slug: str) -> Any:
     """Mark every topic of a board as read."""
     member = api.require_member()
-    services.mark_board_read(member, services.get_board(member, slug))
+    read_markers.mark_board_read(member, services.get_board(member, slug))
     return "", 204
 
 
@@ -328,13 +338,14 @@ def update_topic(topic_id: int) -> Any:
     data = api.body()
     if "title" in data:
         first = _first_post(item)
-        services.edit_post(member, first, first.body, title=api.field(data, "title"))
+        editing.edit_post(member, first, first.body, title=api.field(data, "title"))
     if "pinned" in data:
-        services.set_pinned(member, item, api.field(data, "pinned", bool))
+        forum_moderation.set_pinned(member, item, api.field(data, "pinned", bool))
     if "locked" in data:
-        services.set_locked(member, item, api.field(data, "locked", bool))
+        forum_moderation.set_locked(member, item, api.field(data, "locked", bool))
     if "board" in data:
-        services.move_topic(member, item, services.get_board(member, api.field(data, "board")))
+        target = services.get_board(member, api.field(data, "board"))
+        forum_moderation.move_topic(member, item, target)
     db.session.refresh(item)
     return jsonify(topic_json(item, None, access.can_moderate(member, item.board)))
 
@@ -344,7 +355,7 @@ def update_topic(topic_id: int) -> Any:
 def delete_topic(topic_id: int) -> Any:
     """Delete a topic (moderators)."""
     member = api.require_member()
-    services.delete_topic(member, services.get_topic(member, topic_id))
+    forum_moderation.delete_topic(member, services.get_topic(member, topic_id))
     return "", 204
 
 
@@ -396,7 +407,7 @@ def topic_subscription(topic_id: int) -> Any:
     """Watch a topic (each) or mute it (none)."""
     member = api.require_member()
     item = services.get_topic(member, topic_id)
-    sub = services.set_topic_subscription(member, item, api.field(api.body(), "mode"))
+    sub = subscriptions.set_topic_subscription(member, item, api.field(api.body(), "mode"))
     return jsonify({"topic_id": item.id, "mode": sub.mode})
 
 
@@ -409,7 +420,7 @@ def topic_read(topic_id: int) -> Any:
     item = services.get_topic(member, topic_id)
     data = request.get_json(silent=True) or {}
     up_to = api.field(data, "up_to", int, required=False) if isinstance(data, dict) else None
-    services.mark_topic_read(member, item, up_to)
+    read_markers.mark_topic_read(member, item, up_to)
     return "", 204
 
 
@@ -437,8 +448,8 @@ def edit_post(post_id: int) -> Any:
     member = api.require_member()
     item = services.get_post(member, post_id)
     board = item.topic.board
-    held = services.edit_needs_approval(member, item, board)
-    services.edit_post(member, item, api.field(api.body(), "body"))
+    held = editing.edit_needs_approval(member, item, board)
+    editing.edit_post(member, item, api.field(api.body(), "body"))
     data = _with_pending_edit(member, item, access.can_moderate(member, board))
     return jsonify(data), 202 if held and data.get("pending_edit") else 200
 
@@ -448,7 +459,7 @@ def edit_post(post_id: int) -> Any:
 def delete_post(post_id: int) -> Any:
     """Delete a post (its author or a moderator); it stays in the thread as deleted."""
     member = api.require_member()
-    services.delete_post(member, services.get_post(member, post_id))
+    editing.delete_post(member, services.get_post(member, post_id))
     return "", 204
 
 
@@ -458,7 +469,7 @@ def post_revisions(post_id: int) -> Any:
     """Earlier versions of a post, newest first (moderators)."""
     member = api.require_member()
     item = services.get_post(member, post_id)
-    rows = services.revisions(member, item)
+    rows = editing.revisions(member, item)
     return api.page([{"id": r.id, "body": r.body, "html": r.html, "title": r.title,
                       "editor": {"id": r.editor.id, "name": r.editor.name} if r.editor
                       else None, "replaced_at": isotime(r.created_at)} for r in rows], None)
@@ -469,7 +480,7 @@ def post_revisions(post_id: int) -> Any:
 def approve(post_id: int) -> Any:
     """Publish a held post (the board's moderators)."""
     member = api.require_member()
-    item = services.approve_post(member, services.get_post(member, post_id))
+    item = forum_moderation.approve_post(member, services.get_post(member, post_id))
     return jsonify(post_json(item, True))
 
 
@@ -481,7 +492,7 @@ def reject(post_id: int) -> Any:
     """Refuse a held post with a reason that is emailed to its author (moderators)."""
     member = api.require_member()
     item = services.get_post(member, post_id)
-    services.reject_post(member, item, api.field(api.body(), "reason"))
+    forum_moderation.reject_post(member, item, api.field(api.body(), "reason"))
     return jsonify(post_json(item, True))
 
 
@@ -490,7 +501,7 @@ def reject(post_id: int) -> Any:
 def approve_edit(edit_id: int) -> Any:
     """Publish an edit waiting for approval (the board's moderators)."""
     member = api.require_member()
-    item = services.approve_edit(member, services.get_edit(member, edit_id))
+    item = editing.approve_edit(member, editing.get_edit(member, edit_id))
     return jsonify(post_json(item, True))
 
 
@@ -501,7 +512,7 @@ def approve_edit(edit_id: int) -> Any:
 def reject_edit(edit_id: int) -> Any:
     """Refuse an edit with a reason emailed to its author; the published text stays."""
     member = api.require_member()
-    item = services.reject_edit(member, services.get_edit(member, edit_id),
+    item = editing.reject_edit(member, editing.get_edit(member, edit_id),
                                 api.field(api.body(), "reason"))
     return jsonify(post_json(item, True))
 
@@ -513,7 +524,7 @@ def reject_edit(edit_id: int) -> Any:
 def flag(post_id: int) -> Any:
     """Report a post to the moderators, with a reason."""
     member = api.require_member()
-    row = services.flag_post(member, services.get_post(member, post_id),
+    row = forum_moderation.flag_post(member, services.get_post(member, post_id),
                              api.field(api.body(), "reason"))
     return jsonify({"id": row.id, "post_id": row.post_id, "reason": row.reason}), 201
 
@@ -524,7 +535,7 @@ def moderation() -> Any:
     """The caller's moderation queue, oldest first: held posts, reported posts and
     published posts with an edit waiting (`pending_edit`, with a unified `diff`)."""
     member = api.require_member()
-    items = services.moderation_queue(member)
+    items = forum_moderation.moderation_queue(member)
     return api.page([{**post_json(i.post, True), "board": i.post.topic.board.slug,
                       "pending_edit": edit_json(i.edit, i.post) if i.edit else None,
                       "flags": [{"id": f.id, "reason": f.reason,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.orm import aliased, joinedload
 
-from forums import services
+from forums import editing, read_markers, services, subscriptions
 from forums.models import (
     POSITION_DIGITS,
     Board,
@@ -137,7 +137,7 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
                after: str | None = None, before: str | None = None, at: str | None = None,
                size: int | None = None, member: Reader | None = None) -> TopicPage:
     board = topic.board
-    size = size or int(services._cfg("HUB_FORUM_PAGE_SIZE"))
+    size = size or int(services.cfg("HUB_FORUM_PAGE_SIZE"))
     moderator = access.can_moderate(viewer, board)
     query = (db.select(Post).where(Post.topic_id == topic.id, visible_posts(viewer, moderator))
              .options(*_post_options()))
@@ -185,7 +185,7 @@ def topic_page(viewer: Any, topic: Topic, *, view: str = "threaded", page: int =
     if member is not None:
         result.seen_post_id, result.subscription = member.seen_post_id, member.subscription
         if board.premoderated:  # edits wait for a moderator only there
-            result.pending_edits = services.pending_edit_ids(viewer, result.posts, moderator)
+            result.pending_edits = editing.pending_edit_ids(viewer, result.posts, moderator)
     return result
 
 
@@ -280,8 +280,8 @@ def board_page(viewer: Any, board: Board, before: str | None = None) -> BoardPag
                      moderator=access.can_moderate(viewer, board),
                      post=access.check_post(viewer, board))
     if access.is_active_member(viewer):
-        page.unread = services.unread_topic_ids(viewer, pinned + topics)
-        page.subscription = services.subscription_mode(viewer, board=board)
+        page.unread = read_markers.unread_topic_ids(viewer, pinned + topics)
+        page.subscription = subscriptions.subscription_mode(viewer, board=board)
     return page
 
 
@@ -339,7 +339,7 @@ def index_overview(viewer: Any, boards: list[Board]) -> dict[int, BoardSummary]:
 def _unread_counts(member: Any, board_ids: list[int]) -> list[tuple[int, int]]:
     """Per board, topics with a published post newer than the member's read marker,
     counting only activity since they joined and since they marked the board read
-    (`services.unread_topic_ids`, for whole boards, in SQL)."""
+    (`read_markers.unread_topic_ids`, for whole boards, in SQL)."""
     joined = clock.aware(member.approved_at or member.created_at)
     marked = (db.select(BoardRead.read_at)
               .where(BoardRead.member_id == member.id, BoardRead.board_id == Topic.board_id)

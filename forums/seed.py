@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from forums import services
+from forums import moderation, services
 from forums.models import Board, Post
 from hub import clock, seed_translations
 from hub.extensions import db
@@ -335,7 +335,7 @@ def _post_thread(people: dict[str, Member], boards: dict[str, Board], thread: Th
     first = services.create_topic(people[thread.start.author], board, thread.title,
                                   thread.start.body)
     if first.status == "held":
-        services.approve_post(people["carlos"], first)
+        moderation.approve_post(people["carlos"], first)
     topic = first.topic
     state = {"when": when}
 
@@ -346,12 +346,12 @@ def _post_thread(people: dict[str, Member], boards: dict[str, Board], thread: Th
             post = services.create_reply(people[msg.author], topic, msg.body,
                                          parent=parent)
             if post.status == "held":
-                services.approve_post(people["carlos"], post)
+                moderation.approve_post(people["carlos"], post)
             answer(post, msg.replies)
 
     answer(first, thread.start.replies)
     if thread.pinned:
-        services.set_pinned(people["amina"], topic, True)
+        moderation.set_pinned(people["amina"], topic, True)
 
 
 def seed_forums(members: list[Member]) -> None:
@@ -409,7 +409,7 @@ def seed_forums(members: list[Member]) -> None:
                 "Our agency is identifying partners for a three-year programme on "
                 "biosafety capacity in the Sahel. Please write to me if your institution "
                 "works in the region.")
-            services.flag_post(people["olena"], misplaced,
+            moderation.flag_post(people["olena"], misplaced,
                                "Might belong on the registry's opportunities board.")
     finally:
         clock.freeze(None)

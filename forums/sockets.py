@@ -45,7 +45,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room
 from sqlalchemy.orm import joinedload, selectinload
 
-from forums import queries, services
+from forums import editing, queries, services
 from forums.models import Board, Post, Topic
 from hub import access, clock, events
 from hub.access import Decision
@@ -626,7 +626,7 @@ def catch_up(viewer: Any, topic: Topic, after: int, since: Any = None,
         topic=topic, board=board, posts=rows, view=view, size=CATCH_UP_LIMIT,
         moderator=moderator, reply=queries.reply_decision(viewer, topic, board, moderator))
     if board.premoderated:
-        page.pending_edits = services.pending_edit_ids(viewer, rows, moderator)
+        page.pending_edits = editing.pending_edit_ids(viewer, rows, moderator)
     items = []
     for post in rows:
         html = render_template("forums/_live_post.html", post=post, page=page, topic=topic,

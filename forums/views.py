@@ -34,7 +34,19 @@ from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import func
 
-from forums import cache, feeds, queries, search, services, sockets
+from forums import (
+    attachments,
+    cache,
+    editing,
+    feeds,
+    queries,
+    read_markers,
+    search,
+    services,
+    sockets,
+    subscriptions,
+)
+from forums import moderation as forum_moderation
 from forums.forms import (
     MODE_LABELS,
     BoardForm,
@@ -98,8 +110,8 @@ def _form_error(form: Any, exc: HubError) -> None:
         flash(exc.message, "error")
 
 
-def _uploads() -> list[services.Upload]:
-    return [services.Upload(f.filename or "", f.mimetype or "", f.read())
+def _uploads() -> list[attachments.Upload]:
+    return [attachments.Upload(f.filename or "", f.mimetype or "", f.read())
             for f in request.files.getlist("files") if f and f.filename]
 
 
@@ -251,7 +263,7 @@ def board_subscription(slug: str) -> Any:
     place = _board(slug)
     form = SubscriptionForm()
     if form.validate_on_submit():
-        services.set_subscription(_me(), place, form.mode.data)
+        subscriptions.set_subscription(_me(), place, form.mode.data)
         flash(_("Your email setting for this board is saved: %(mode)s.",
                 mode=MODE_LABELS[form.mode.data]), "success")
     return redirect(url_for("forums.board", slug=slug))
@@ -261,7 +273,7 @@ def board_subscription(slug: str) -> Any:
 @login_required
 def board_read(slug: str) -> Any:
     place = _board(slug)
-    services.mark_board_read(_me(), place)
+    read_markers.mark_board_read(_me(), place)
     flash(_("All topics on this board are marked as read."), "info")
     return redirect(url_for("forums.board", slug=slug))
 
@@ -413,7 +425,7 @@ def _quote(post: Post) -> str:
 @login_required
 def first_unread(topic_id: int) -> Any:
     item = _topic(topic_id)
-    post = services.first_unread_post(_me(), item)
+    post = read_markers.first_unread_post(_me(), item)
     if post is None:
         size = current_app.config["HUB_FORUM_PAGE_SIZE"]
         return redirect(url_for("forums.topic", topic_id=item.id, view="flat",
@@ -427,7 +439,7 @@ def topic_read(topic_id: int) -> Any:
     """The read beacon (JavaScript, 204) and the "mark as read" button (redirect)."""
     item = _topic(topic_id)
     up_to = request.form.get("up_to", type=int)
-    services.mark_topic_read(_me(), item, up_to)
+    read_markers.mark_topic_read(_me(), item, up_to)
     if request.form.get("beacon"):
         return "", 204
     flash(_("The topic is marked as read."), "info")
@@ -439,7 +451,7 @@ def topic_read(topic_id: int) -> Any:
 def topic_subscription(topic_id: int) -> Any:
     item = _topic(topic_id)
     mode = request.form.get("mode", "")
-    services.set_topic_subscription(_me(), item, mode)
+    subscriptions.set_topic_subscription(_me(), item, mode)
     flash(_("You are watching this topic.") if mode == "each"
           else _("You no longer watch this topic."), "success")
     return redirect(url_for("forums.topic", topic_id=topic_id))
@@ -453,9 +465,9 @@ def topic_subscription(topic_id: int) -> Any:
 def topic_action(topic_id: int, action: str) -> Any:
     item = _topic(topic_id)
     if action in {"pin", "unpin"}:
-        services.set_pinned(_me(), item, action == "pin")
+        forum_moderation.set_pinned(_me(), item, action == "pin")
     else:
-        services.set_locked(_me(), item, action == "lock")
+        forum_moderation.set_locked(_me(), item, action == "lock")
     messages = {"pin": _l("The topic is pinned."), "unpin": _l("The topic is unpinned."),
                 "lock": _l("The topic is locked."), "unlock": _l("The topic is unlocked.")}
     flash(str(messages[action]), "success")
@@ -467,7 +479,7 @@ def topic_action(topic_id: int, action: str) -> Any:
 @login_required
 def delete_topic(topic_id: int) -> Any:
     item = _topic(topic_id)
-    services.delete_topic(_me(), item)
+    forum_moderation.delete_topic(_me(), item)
     flash(_("The topic is deleted."), "info")
     return redirect(url_for("forums.board", slug=item.board.slug))
 
@@ -483,7 +495,7 @@ def move(topic_id: int) -> Any:
     form.board.choices = [(b.slug, b.name) for b in targets]
     if form.validate_on_submit():
         target = services.get_board(_me(), form.board.data)
-        services.move_topic(_me(), item, target)
+        forum_moderation.move_topic(_me(), item, target)
         flash(_("The topic is now on %(board)s.", board=target.name), "success")
         return redirect(url_for("forums.topic", topic_id=topic_id))
     return render_template("forums/move.html", topic=item, board=item.board, form=form)
@@ -503,10 +515,10 @@ def post_link(post_id: int) -> Any:
 def edit(post_id: int) -> Any:
     post = _post(post_id)
     topic_ = post.topic
-    if not services.can_edit(_me(), post, topic_.board):
+    if not editing.can_edit(_me(), post, topic_.board):
         abort(403)
     form = EditForm(obj=None)
-    waiting = services.pending_edit(post) if services.edit_needs_approval(
+    waiting = editing.pending_edit(post) if editing.edit_needs_approval(
         _me(), post, topic_.board) else None
     if request.method == "GET":
         # An author goes on from the edit that waits, not from the published text.
@@ -515,12 +527,12 @@ def edit(post_id: int) -> Any:
             else topic_.title
     if form.validate_on_submit():
         try:
-            services.edit_post(_me(), post, form.body.data,
+            editing.edit_post(_me(), post, form.body.data,
                                title=form.title.data if post.position == 1 else None)
         except HubError as exc:
             _form_error(form, exc)
         else:
-            if services.pending_edit(post) is not None and not access.can_moderate(
+            if editing.pending_edit(post) is not None and not access.can_moderate(
                     _me(), topic_.board):
                 flash(_("Thank you. A moderator will look at your changes; until then the "
                         "post shows the published text."), "info")
@@ -531,7 +543,7 @@ def edit(post_id: int) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
                            form=form, waiting=waiting, view=return_view(),
-                           held=services.edit_needs_approval(_me(), post, topic_.board)
+                           held=editing.edit_needs_approval(_me(), post, topic_.board)
                            ), status
 
 
@@ -539,7 +551,7 @@ def edit(post_id: int) -> Any:
 @login_required
 def delete(post_id: int) -> Any:
     post = _post(post_id)
-    services.delete_post(_me(), post)
+    editing.delete_post(_me(), post)
     flash(_("The post is deleted."), "info")
     return redirect(safe_next(request.form.get("next"), post_url(post)))
 
@@ -548,7 +560,7 @@ def delete(post_id: int) -> Any:
 @login_required
 def history(post_id: int) -> str:
     post = _post(post_id)
-    rows = services.revisions(_me(), post)
+    rows = editing.revisions(_me(), post)
     return render_template("forums/history.html", post=post, topic=post.topic,
                            board=post.topic.board, revisions=rows, stored=markup.stored)
 
@@ -561,7 +573,7 @@ def flag(post_id: int) -> Any:
     form.reason.label.text = _("What is wrong with this post?")
     if form.validate_on_submit():
         try:
-            services.flag_post(_me(), post, form.reason.data)
+            forum_moderation.flag_post(_me(), post, form.reason.data)
         except HubError as exc:
             _form_error(form, exc)
         else:
@@ -576,11 +588,11 @@ def flag(post_id: int) -> Any:
 @bp.get("/moderation")
 @login_required
 def moderation() -> str:
-    items = services.moderation_queue(_me())
+    items = forum_moderation.moderation_queue(_me())
     if not items and not services.moderated_boards(_me()):
         abort(403)
     return render_template("forums/moderation.html", items=items, reject_form=ReasonForm(),
-                           diff=services.edit_diff)
+                           diff=editing.edit_diff)
 
 
 def _back(post: Post) -> str:
@@ -591,7 +603,7 @@ def _back(post: Post) -> str:
 @login_required
 def approve(post_id: int) -> Any:
     post = _post(post_id)
-    services.approve_post(_me(), post)
+    forum_moderation.approve_post(_me(), post)
     flash(_("The post is published."), "success")
     return redirect(_back(post))
 
@@ -604,7 +616,7 @@ def reject(post_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Please give the author a reason."), "error")
         return redirect(_back(post))
-    services.reject_post(_me(), post, form.reason.data)
+    forum_moderation.reject_post(_me(), post, form.reason.data)
     flash(_("The post is rejected; the author has been told why."), "info")
     return redirect(_back(post))
 
@@ -612,8 +624,8 @@ def reject(post_id: int) -> Any:
 @bp.post("/edits/<int:edit_id>/approve")
 @login_required
 def approve_edit(edit_id: int) -> Any:
-    edit = services.get_edit(_me(), edit_id)
-    services.approve_edit(_me(), edit)
+    edit = editing.get_edit(_me(), edit_id)
+    editing.approve_edit(_me(), edit)
     flash(_("The edit is published."), "success")
     return redirect(_back(edit.post))
 
@@ -621,12 +633,12 @@ def approve_edit(edit_id: int) -> Any:
 @bp.post("/edits/<int:edit_id>/reject")
 @login_required
 def reject_edit(edit_id: int) -> Any:
-    edit = services.get_edit(_me(), edit_id)
+    edit = editing.get_edit(_me(), edit_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Please give the author a reason."), "error")
         return redirect(_back(edit.post))
-    services.reject_edit(_me(), edit, form.reason.data)
+    editing.reject_edit(_me(), edit, form.reason.data)
     flash(_("The edit is rejected; the published text stays and the author has been told "
             "why."), "info")
     return redirect(_back(edit.post))
@@ -636,7 +648,7 @@ def reject_edit(edit_id: int) -> Any:
 @login_required
 def dismiss(post_id: int) -> Any:
     post = _post(post_id)
-    services.dismiss_flags(_me(), post)
+    forum_moderation.dismiss_flags(_me(), post)
     flash(_("The reports are dismissed."), "info")
     return redirect(_back(post))
 
@@ -649,10 +661,10 @@ def serve_attachment(attachment: Attachment, viewer: Any) -> Response:
     post = services.get_post(viewer, attachment.post_id)
     if post.deleted_at is not None and not access.can_moderate(viewer, post.topic.board):
         raise NotFound(_("No such file."))
-    path = services.blob_path(attachment.sha256)
+    path = attachments.blob_path(attachment.sha256)
     if not path.is_file():
         raise NotFound(_("No such file."))
-    inline = attachment.content_type in services.INLINE_IMAGE_TYPES
+    inline = attachment.content_type in attachments.INLINE_IMAGE_TYPES
     response = send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
                          download_name=attachment.filename, conditional=True,
                          etag=attachment.sha256, max_age=3600)

@@ -24,11 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, func
 
-<<<<<<< HEAD
-from hub import access, content_forms, countries, credentials, inputs, links, services
-=======
-from hub import access, content_forms, countries, health, inputs, links, services
->>>>>>> pages
+from hub import access, content_forms, countries, credentials, health, inputs, links, services
 from hub import directory as name_search
 from hub import groups as hub_groups
 from hub.content import shown

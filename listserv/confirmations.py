@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, update
 
-from forums import services as forums
+from forums import subscriptions
 from forums.models import Board
 from hub import clock
 from hub.errors import Conflict, HubError, NotFound
@@ -175,7 +175,7 @@ def confirm(request: CommandRequest, via: str, inbound_id: int | None = None
     outcomes: list[Outcome] = []
     for change in changes_of(request):
         try:
-            forums.set_subscription(member, board, change.mode)
+            subscriptions.set_subscription(member, board, change.mode)
         except HubError as exc:  # no longer active, or no longer allowed to read the board
             outcomes.append(Outcome(change.command, exc.message))
         else:

@@ -34,6 +34,8 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 
+from forums import attachments, editing
+from forums import moderation as forum_moderation
 from forums import services as forums
 from forums.models import Board, Post, PostEdit, Topic
 from hub import clock
@@ -312,18 +314,18 @@ def _apply(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict) -> Inb
     return row
 
 
-def _uploads(mail: rules.Mail) -> tuple[list[forums.Upload], list[str]]:
+def _uploads(mail: rules.Mail) -> tuple[list[attachments.Upload], list[str]]:
     """The attachments the board accepts, and a line for each one left out: a file of a
     refused type should not cost the member their whole reply."""
     assert mail.body is not None
     limit = int(current_app.config.get("HUB_ATTACHMENT_MAX_COUNT", 5))
-    kept: list[forums.Upload] = []
+    kept: list[attachments.Upload] = []
     dropped: list[str] = []
     for item in mail.body.attachments:
-        upload = forums.Upload(filename=item.filename, content_type=item.content_type,
+        upload = attachments.Upload(filename=item.filename, content_type=item.content_type,
                                data=item.data)
         try:
-            forums.check_upload(upload)
+            attachments.check_upload(upload)
         except HubError as exc:
             dropped.append(exc.message)
             continue
@@ -448,15 +450,15 @@ def _moderate(row: InboundMessage, mail: rules.Mail, verdict: rules.Verdict
             _moderation_notice(row, mail, done=True, outcome=done,
                                post_url=links.post_url(post, mail.topic))
             if edit is not None:
-                forums.approve_edit(moderator, edit)
+                editing.approve_edit(moderator, edit)
             else:
-                forums.approve_post(moderator, post)
+                forum_moderation.approve_post(moderator, post)
         else:
             _moderation_notice(row, mail, done=True, outcome=done)
             if edit is not None:
-                forums.reject_edit(moderator, edit, decision.reason)
+                editing.reject_edit(moderator, edit, decision.reason)
             else:
-                forums.reject_post(moderator, post, decision.reason)
+                forum_moderation.reject_post(moderator, post, decision.reason)
     except HubError as exc:
         db.session.rollback()
         row = _restore(row)

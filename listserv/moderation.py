@@ -28,7 +28,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from forums import services as forums
+from forums import editing
 from forums.models import Board, Post, PostEdit, Topic
 from hub import access, events, jobs
 from hub.extensions import db
@@ -115,7 +115,7 @@ def notify_moderators_of_edit(payload: dict[str, Any]) -> None:
     topic = db.session.get(Topic, post.topic_id)
     board = db.session.get(Board, topic.board_id)
     queue_url = links.absolute("forums.moderation") + f"#q{post.id}"
-    diff = forums.unified_diff(post.body, edit.body)
+    diff = editing.unified_diff(post.body, edit.body)
     for moderator in moderators_of(board):
         send_mail(
             moderator.email, "listserv_held_edit", language=moderator.language or "en",

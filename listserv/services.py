@@ -35,7 +35,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, update
 
-from forums import services as forums
+from forums import subscriptions
 from forums.models import Board, Post, Subscription, Topic
 from hub import access, clock, content, events, jobs
 from hub.errors import HubError, NotFound
@@ -94,10 +94,10 @@ def recipients(post: Post, topic: Topic, board: Board, limit: int | None = None
     announcement = announcements.of_post(post.id)
     if announcement is not None:
         return _announcement_recipients(post, topic, board, announcement, limit)
-    chosen = {m.id: m for m in forums.board_subscribers(board, "each", limit)}
-    for m in forums.topic_subscribers(topic, "each", limit):
+    chosen = {m.id: m for m in subscriptions.board_subscribers(board, "each", limit)}
+    for m in subscriptions.topic_subscribers(topic, "each", limit):
         chosen[m.id] = m
-    muted = {m.id for m in forums.topic_subscribers(topic, "none")}
+    muted = {m.id for m in subscriptions.topic_subscribers(topic, "none")}
     return [m for mid, m in sorted(chosen.items())
             if mid not in muted and mid != post.author_id and not m.delivery_disabled]
 
@@ -419,7 +419,7 @@ def unsubscribe_by_token(token: str) -> tuple[Member, Board | None]:
     if member is None or board is None:
         raise NotFound("This unsubscribe link is not valid.")
     try:
-        forums.set_subscription(member, board, "none")
+        subscriptions.set_subscription(member, board, "none")
     except HubError:
         # No longer active, or no longer allowed to read the board: no list mail goes to
         # them anyway; the link still says it worked, and the row is set to "none".

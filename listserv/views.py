@@ -28,6 +28,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forums import services as forums
+from forums import subscriptions
 from forums.forms import MODE_LABELS
 from forums.models import Board
 from hub import access, api
@@ -81,7 +82,7 @@ def settings() -> Any:
             if board is None:
                 abort(404)
             try:
-                forums.set_subscription(me, board, request.form.get("mode", ""))
+                subscriptions.set_subscription(me, board, request.form.get("mode", ""))
             except HubError as exc:
                 flash(exc.message, "error")
             else:
@@ -89,7 +90,7 @@ def settings() -> Any:
                       "success")
         return redirect(url_for("listserv.settings"))
     boards = forums.readable_boards(me, kind=None)
-    modes = {b.id: forums.subscription_mode(me, board=b) for b in boards}
+    modes = {b.id: subscriptions.subscription_mode(me, board=b) for b in boards}
     return render_template("listserv/settings.html", boards=boards, modes=modes,
                            labels=MODE_LABELS, addresses=addresses,
                            digest_format=digests.digest_format(me))
@@ -103,10 +104,10 @@ def _save_all_modes(me: Any) -> None:
         digests.set_digest_format(me, request.form["digest_format"])
     for board in forums.readable_boards(me, kind=None):
         wanted = request.form.get(f"mode-{board.slug}")
-        if wanted is None or wanted == forums.subscription_mode(me, board=board):
+        if wanted is None or wanted == subscriptions.subscription_mode(me, board=board):
             continue
         try:
-            forums.set_subscription(me, board, wanted)
+            subscriptions.set_subscription(me, board, wanted)
         except HubError as exc:
             failed = True
             flash(exc.message, "error")

@@ -14,7 +14,7 @@ import io
 import logging
 from datetime import datetime, timedelta
 
-from forums import services as forums
+from forums import attachments
 from hub import clock
 from hub import groups as hub_groups
 from hub.errors import HubError
@@ -69,7 +69,7 @@ def _workshop(people: dict[str, Member], now: datetime) -> None:
         organizers=[sec.email, people["wanjiru"].email]))
     services.add_organizer(sec, meeting, "African Biosafety Network of Expertise",
                            "https://example.org/abne",
-                           forums.Upload("abne.png", "image/png", _logo((180, 90, 20))))
+                           attachments.Upload("abne.png", "image/png", _logo((180, 90, 20))))
     for title in ("Opening and national updates", "Risk assessment case studies",
                   "Training needs and a joint work plan", "Recommendations"):
         services.add_agenda_item(sec, meeting, title)

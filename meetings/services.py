@@ -22,8 +22,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from forums import services as forums
-from forums import urls
+from forums import attachments, urls
 from forums.models import Board
 from hub import access, clock, countries, markup
 from hub import services as hub_services
@@ -416,7 +415,7 @@ def organizers(meeting: Meeting) -> list[Member]:
 
 
 def add_organizer(actor: Member, meeting: Meeting, name: str, url: str = "",
-                  logo: forums.Upload | None = None) -> CoOrganizer:
+                  logo: attachments.Upload | None = None) -> CoOrganizer:
     require_manager(actor, meeting)
     name = " ".join((name or "").split())
     if not name:
@@ -425,10 +424,10 @@ def add_organizer(actor: Member, meeting: Meeting, name: str, url: str = "",
     item = CoOrganizer(meeting_id=meeting.id, name=name[:200], url=check_url(url, "url"),
                        position=len(meeting.organizers) + 1)
     if logo is not None and logo.data:
-        content_type = forums.check_upload(logo)
+        content_type = attachments.check_upload(logo)
         if content_type not in {"image/png", "image/jpeg"}:
             raise Invalid(str(_l("A logo is a PNG or JPEG image.")), fields={"logo": "type"})
-        item.logo_sha256 = forums.save_blob(logo.data)
+        item.logo_sha256 = attachments.save_blob(logo.data)
         item.logo_type = content_type
     db.session.add(item)
     hub_services.audit(actor, "meeting.organizer", meeting, name)
@@ -472,7 +471,7 @@ def add_agenda_item(actor: Member, meeting: Meeting, title: str, description: st
 
 
 def add_document(actor: Member, meeting: Meeting, title: str, language: str = "en",
-                 url: str = "", upload: forums.Upload | None = None) -> MeetingDocument:
+                 url: str = "", upload: attachments.Upload | None = None) -> MeetingDocument:
     require_manager(actor, meeting)
     title = " ".join((title or "").split())
     if not title:
@@ -482,9 +481,9 @@ def add_document(actor: Member, meeting: Meeting, title: str, language: str = "e
     document = MeetingDocument(meeting_id=meeting.id, title=title[:300], language=language,
                                url=check_url(url, "url"), position=len(meeting.documents) + 1)
     if upload is not None and upload.data:
-        document.content_type = forums.check_upload(upload)
-        document.sha256 = forums.save_blob(upload.data)
-        document.filename = forums.clean_filename(upload.filename)
+        document.content_type = attachments.check_upload(upload)
+        document.sha256 = attachments.save_blob(upload.data)
+        document.filename = attachments.clean_filename(upload.filename)
         document.size = len(upload.data)
     elif not document.url:
         raise Invalid(str(_l("Give a link or attach a file.")), fields={"url": "required"})

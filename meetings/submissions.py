@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from forums import services as forums
+from forums import attachments
 from hub import clock, countries, markup
 from hub.errors import Conflict, Forbidden, Invalid
 from hub.extensions import db
@@ -44,7 +44,7 @@ def of_member(meeting: Meeting, member: Member) -> dict[str, Submission]:
 
 
 def submit(member: Member, meeting: Meeting, kind: str, body: str,
-           upload: forums.Upload | None = None) -> Submission:
+           upload: attachments.Upload | None = None) -> Submission:
     """Add or replace the member's submission of one kind."""
     if not registration.is_participant(member, meeting):
         raise Forbidden(str(_l("Only the meeting's participants submit.")),
@@ -65,9 +65,9 @@ def submit(member: Member, meeting: Meeting, kind: str, body: str,
         db.session.add(row)
     row.body, row.body_html = body, markup.render(body) if body else ""
     if has_file:
-        row.content_type = forums.check_upload(upload)
-        row.sha256 = forums.save_blob(upload.data)
-        row.filename = forums.clean_filename(upload.filename)
+        row.content_type = attachments.check_upload(upload)
+        row.sha256 = attachments.save_blob(upload.data)
+        row.filename = attachments.clean_filename(upload.filename)
         row.size = len(upload.data)
     row.updated_at = clock.now()
     db.session.commit()

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from forums import services as forums
+from forums import attachments
 from hub import access, countries, links
 from hub.errors import HubError, NotAuthenticated
 from hub.extensions import db
@@ -63,11 +63,11 @@ def form_error(form: Any, exc: HubError) -> None:
         flash(exc.message, "error")
 
 
-def upload(name: str) -> forums.Upload | None:
+def upload(name: str) -> attachments.Upload | None:
     item = request.files.get(name)
     if item is None or not item.filename:
         return None
-    return forums.Upload(item.filename, item.mimetype or "", item.read())
+    return attachments.Upload(item.filename, item.mimetype or "", item.read())
 
 
 def meeting_or_404(slug: str) -> Meeting:
@@ -82,7 +82,7 @@ def _ics_response(text: str, name: str) -> Response:
 
 
 def blob(sha: str, content_type: str, name: str, inline: bool = False) -> Response:
-    path = forums.blob_path(sha)
+    path = attachments.blob_path(sha)
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=content_type, as_attachment=not inline,

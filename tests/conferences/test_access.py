@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conferences import editing, participation, proceedings, services
+from forums import attachments, subscriptions
 from forums import services as forums
 from forums.models import Subscription
 from hub.extensions import db
@@ -26,7 +27,7 @@ QUESTION = "How do you **formulate** the problem?"
 def world(in_session, people):
     topic = round_topic(in_session, 1)
     reply = forums.create_reply(people.participant, topic, SECRET, attachments=[
-        forums.Upload("notes.txt", "text/plain", b"private notes")])
+        attachments.Upload("notes.txt", "text/plain", b"private notes")])
     own = forums.create_topic(people.participant2, in_session.board, "A side topic",
                               "Side discussion text")
     return {"topic": topic, "reply": reply, "own": own,
@@ -122,12 +123,12 @@ def test_list_mail_and_digests_reach_only_those_who_may_read(world, people, in_s
     for member in (people.outsider, people.network_moderator, people.applicant):
         db.session.add(Subscription(member_id=member.id, board_id=board.id, mode="each"))
     db.session.commit()
-    each = {m.email for m in forums.board_subscribers(board, "each")}
+    each = {m.email for m in subscriptions.board_subscribers(board, "each")}
     # Approved participants follow the list from the moment they are approved.
     assert each == {people.participant.email, people.participant2.email}
     registration = services.registration_of(people.participant2, in_session)
     participation.decline(people.moderator, registration, "Removed at their request.")
-    assert {m.email for m in forums.board_subscribers(board, "each")} == {
+    assert {m.email for m in subscriptions.board_subscribers(board, "each")} == {
         people.participant.email}
 
 

@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from conferences import agenda, participation, proceedings, schedule
+from forums import editing
 from forums import services as forums
 from hub import events
 from hub.extensions import db
@@ -31,7 +32,7 @@ def closed(in_session, people, at, app):
     forums.create_reply(people.participant, topic, "Kenya starts from protection goals.")
     forums.create_reply(people.participant2, topic, "A checklist helps us.")
     edited = forums.create_reply(people.participant, topic, "Teh last word.")
-    forums.edit_post(people.moderator, edited, "The last word.")
+    editing.edit_post(people.moderator, edited, "The last word.")
     item = next(r for r in in_session.rounds if r.number == 1)
     agenda.post_summary(people.moderator, item, "Protection goals come **first**.")
     forums.create_topic(people.participant2, in_session.board, "Capacity needs",

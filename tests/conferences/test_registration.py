@@ -12,7 +12,7 @@ import pytest
 
 from conferences import participation, services
 from conferences.models import Registration
-from forums import services as forums
+from forums import subscriptions
 from hub import access
 from hub import groups as hub_groups
 from hub.errors import Conflict
@@ -194,7 +194,7 @@ def test_the_group_stays_equal_to_the_registrations(conference, people):
     # The Secretariat edits the group directly (the groups page or API).
     hub_groups.add_to_group(people.secretariat, group, people.outsider)
     assert _approved(conference) == _group(conference)
-    assert people.outsider in forums.board_subscribers(conference.board, "each")
+    assert people.outsider in subscriptions.board_subscribers(conference.board, "each")
     hub_groups.remove_from_group(people.secretariat, group, people.participant)
     db.session.expire_all()
     assert _approved(conference) == _group(conference) == {"raj@example.org",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from forums import services as forums
+from forums import subscriptions
 from forums.models import Board
 from hub.extensions import db
 from listserv import inbound
@@ -26,7 +26,7 @@ def test_confirming_a_change_on_the_web_needs_the_button(live_server, chromium, 
     db.session.add(board)
     db.session.commit()
     member = make_member("wanjiru@example.org", name="Wanjiru Kamau")
-    forums.set_subscription(member, board, "each")
+    subscriptions.set_subscription(member, board, "each")
     request = "risk-request@lists.hub.test"
     inbound.ingest(compose(sender=member.email, to=request, subject="digest weekly"),
                    request, "mallory@evil.example", "smtp")
@@ -43,13 +43,14 @@ def test_confirming_a_change_on_the_web_needs_the_button(live_server, chromium, 
         expect(page.get_by_role("heading", name="Confirm your request")).to_be_visible()
         expect(page.get_by_text("Receive one digest of Risk assessment a week.")).to_be_visible()
         page.screenshot(path=str(tmp_path / "confirm.png"), full_page=True)
-        assert forums.subscription_mode(member, board=board) == "each"  # the visit did nothing
+        # The visit did nothing.
+        assert subscriptions.subscription_mode(member, board=board) == "each"
         page.get_by_role("button", name="Confirm").click()
         expect(page.get_by_text("You now receive one digest of Risk assessment a week.")
                ).to_be_visible()
         page.screenshot(path=str(tmp_path / "confirmed.png"), full_page=True)
         db.session.rollback()
-        assert forums.subscription_mode(member, board=board) == "weekly"
+        assert subscriptions.subscription_mode(member, board=board) == "weekly"
         page.goto(link)
         expect(page.get_by_text("This request was confirmed already")).to_be_visible()
         page.screenshot(path=str(tmp_path / "used.png"), full_page=True)

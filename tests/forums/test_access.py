@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from forums import services
+from forums import attachments, editing, services
 from forums.models import Attachment
 from hub.extensions import db
 
@@ -34,8 +34,8 @@ def world(cast):
     for name in BOARDS:
         post = services.create_topic(
             cast.secretariat, getattr(cast, name), f"Topic on {name}", f"Body on {name}",
-            attachments=[services.Upload("notes.txt", "text/plain", f"notes {name}".encode()),
-                         services.Upload("chart.png", "image/png", PNG)])
+            attachments=[attachments.Upload("notes.txt", "text/plain", f"notes {name}".encode()),
+                         attachments.Upload("chart.png", "image/png", PNG)])
         made[name] = post
     return made
 
@@ -160,7 +160,7 @@ def test_attachments_are_downloads_except_safe_images(client, cast, world):
 ])
 def test_attachment_types_are_checked_by_content_not_by_claim(cast, filename, data,
                                                                accepted):
-    upload = services.Upload(filename, "image/png", data)
+    upload = attachments.Upload(filename, "image/png", data)
     if accepted:
         post = services.create_topic(cast.member, cast.public, "T", "B", attachments=[upload])
         assert post.attachments[0].content_type == "application/pdf"
@@ -182,17 +182,17 @@ def test_attachments_over_the_size_limit_are_refused_through_the_api(client, cas
 
 def test_identical_files_are_stored_once_by_content_hash(app, cast):
     one = services.create_topic(cast.member, cast.public, "A", "B", attachments=[
-        services.Upload("a.txt", "text/plain", b"same bytes")])
+        attachments.Upload("a.txt", "text/plain", b"same bytes")])
     two = services.create_topic(cast.member, cast.public, "C", "D", attachments=[
-        services.Upload("b.txt", "text/plain", b"same bytes")])
+        attachments.Upload("b.txt", "text/plain", b"same bytes")])
     first, second = one.attachments[0], two.attachments[0]
     assert first.sha256 == second.sha256
-    assert services.blob_path(first.sha256).read_bytes() == b"same bytes"
-    assert str(services.blob_path(first.sha256)).startswith(app.config["HUB_UPLOAD_DIR"])
+    assert attachments.blob_path(first.sha256).read_bytes() == b"same bytes"
+    assert str(attachments.blob_path(first.sha256)).startswith(app.config["HUB_UPLOAD_DIR"])
 
 
 def test_a_deleted_posts_files_are_gone_for_readers(client, cast, world):
     post = world["public"]
-    services.delete_post(cast.secretariat, post)
+    editing.delete_post(cast.secretariat, post)
     attachment = db.session.get(Attachment, post.attachments[0].id)
     assert _get(client, f"/forums/files/{attachment.id}/x").status_code == 404

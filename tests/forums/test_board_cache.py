@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from forums import services
+from forums import moderation, read_markers, services
 from hub import clock
 from hub.extensions import db
 
@@ -27,7 +27,7 @@ def test_a_board_page_is_kept_and_renewed_by_every_change_it_shows(client, cast,
     services.create_reply(cast.moderator, first.topic, "A reply.")
     assert re.search(rf'data-topic="{first.topic_id}".*?<td class="count">1<',
                      client.get(url).get_data(as_text=True), re.S)
-    services.set_pinned(cast.moderator, first.topic, True)
+    moderation.set_pinned(cast.moderator, first.topic, True)
     assert ">pinned<" in client.get(url).get_data(as_text=True)
     services.update_board(cast.secretariat, cast.public,
                           services.BoardData(description="A new description."))
@@ -40,7 +40,7 @@ def test_a_moved_topic_leaves_both_kept_pages_at_once(client, cast):
     post = services.create_topic(cast.member, cast.public, "Wandering topic", "Text.")
     assert "Wandering topic" in client.get("/forums/open-board").get_data(as_text=True)
     assert "Wandering topic" not in client.get("/forums/second-open").get_data(as_text=True)
-    services.move_topic(cast.secretariat, post.topic, other)
+    moderation.move_topic(cast.secretariat, post.topic, other)
     assert "Wandering topic" not in client.get("/forums/open-board").get_data(as_text=True)
     assert "Wandering topic" in client.get("/forums/second-open").get_data(as_text=True)
 
@@ -69,9 +69,9 @@ def test_the_index_shows_each_boards_latest_topic_and_a_members_unread_topics(
     page = client.get("/forums/").get_data(as_text=True)
     assert "2 unread topics" in page
     post = services.create_topic(cast.member, cast.public, "Third topic", "Text.")
-    services.mark_topic_read(reader, post.topic, None)
+    read_markers.mark_topic_read(reader, post.topic, None)
     assert "2 unread topics" in client.get("/forums/").get_data(as_text=True)
-    services.mark_board_read(reader, cast.public)
+    read_markers.mark_board_read(reader, cast.public)
     assert "unread topic" not in client.get("/forums/").get_data(as_text=True)
 
 

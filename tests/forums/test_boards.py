@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forums import services
+from forums import services, subscriptions
 from forums.models import Board, Subscription
 from hub.extensions import db
 from hub.models import AuditEntry
@@ -123,17 +123,17 @@ def test_subscription_refusals(client, cast, token_for, role, board, body, statu
 
 def test_subscribers_are_only_members_who_may_read_the_board(cast, make_group):
     for member in (cast.member, cast.group_member, cast.secretariat):
-        services.set_subscription(member, cast.public, "each")
-    services.set_subscription(cast.group_member, cast.closed, "daily")
-    services.set_subscription(cast.secretariat, cast.closed, "daily")
-    assert {m.id for m in services.board_subscribers(cast.public, "each")} == {
+        subscriptions.set_subscription(member, cast.public, "each")
+    subscriptions.set_subscription(cast.group_member, cast.closed, "daily")
+    subscriptions.set_subscription(cast.secretariat, cast.closed, "daily")
+    assert {m.id for m in subscriptions.board_subscribers(cast.public, "each")} == {
         cast.member.id, cast.group_member.id, cast.secretariat.id}
-    assert services.board_subscribers(cast.public, "daily") == []
+    assert subscriptions.board_subscribers(cast.public, "daily") == []
     # Someone who leaves the group stops receiving the closed forum's mail.
     from hub import groups as hub_groups
 
     hub_groups.remove_from_group(cast.secretariat, cast.group, cast.group_member)
-    assert [m.id for m in services.board_subscribers(cast.closed, "daily")] == [
+    assert [m.id for m in subscriptions.board_subscribers(cast.closed, "daily")] == [
         cast.secretariat.id]
 
 
@@ -143,8 +143,8 @@ def test_watching_a_topic_in_the_browser(client, auth, cast):
     page = client.get(f"/forums/topics/{post.topic_id}").get_data(as_text=True)
     assert "Watch: email me every new post" in page
     client.post(f"/forums/topics/{post.topic_id}/subscription", data={"mode": "each"})
-    assert [m.id for m in services.topic_subscribers(post.topic)] == [cast.member.id]
+    assert [m.id for m in subscriptions.topic_subscribers(post.topic)] == [cast.member.id]
     page = client.get(f"/forums/topics/{post.topic_id}").get_data(as_text=True)
     assert "Stop watching" in page
     client.post("/forums/open-board/subscription", data={"mode": "weekly"})
-    assert services.subscription_mode(cast.member, board=cast.public) == "weekly"
+    assert subscriptions.subscription_mode(cast.member, board=cast.public) == "weekly"

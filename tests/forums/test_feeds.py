@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from forums import services
+from forums import attachments, editing, moderation, services
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -43,7 +43,7 @@ def test_a_public_board_feed_lists_its_newest_topics(client, cast):
     older = services.create_topic(cast.member, cast.public, "Older topic", "First *words*.")
     newer = services.create_topic(cast.moderator, cast.public, "Newer & <better>",
                                   "Second [link](/forums/).",
-                                  attachments=[services.Upload("chart.png", "image/png", PNG)])
+                                  attachments=[attachments.Upload("chart.png", "image/png", PNG)])
     services.create_reply(cast.member, older.topic, "A reply is not a topic.")
     feed = _parse(client.get(f"/forums/{cast.public.slug}/feed.atom"))
     assert feed.find("a:title", NS).text == "Open board"
@@ -64,8 +64,8 @@ def test_a_topic_feed_lists_its_newest_posts(client, cast):
     first = services.create_topic(cast.member, cast.public, "Seed banks", "Opening.")
     reply = services.create_reply(cast.moderator, first.topic, "A reply.")
     gone = services.create_reply(cast.moderator, first.topic, "Deleted later.")
-    services.delete_post(cast.moderator, gone)
-    services.edit_post(cast.member, first, "Opening, edited.")
+    editing.delete_post(cast.moderator, gone)
+    editing.edit_post(cast.member, first, "Opening, edited.")
     feed = _parse(client.get(f"/forums/topics/{first.topic_id}/feed.atom"))
     entries = feed.findall("a:entry", NS)
     assert [e.find("a:id", NS).text.rsplit("/", 1)[1] for e in entries] == [
@@ -93,7 +93,7 @@ def test_held_and_deleted_topics_have_no_feed(client, cast, make_board):
     assert [e for e in _parse(client.get("/forums/held-feeds/feed.atom")).findall(
         "a:entry", NS)] == []
     shown = services.create_topic(cast.moderator, board, "Shown", "Visible.")
-    services.delete_topic(cast.moderator, shown.topic)
+    moderation.delete_topic(cast.moderator, shown.topic)
     assert client.get(f"/forums/topics/{shown.topic_id}/feed.atom").status_code == 404
     assert client.get("/forums/no-such-board/feed.atom").status_code == 404
     assert client.get("/forums/topics/999999/feed.atom").status_code == 404

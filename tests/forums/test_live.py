@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from forums import services, sockets
+from forums import editing, moderation, services, sockets
 from hub import groups as hub_groups
 from hub import services as hub_services
 from hub.extensions import db, socketio
@@ -123,12 +123,12 @@ def test_a_reader_sees_new_edited_and_deleted_posts(auth, cast, sio):
     assert f'data-not-author="{cast.moderator.id}"' in new["html"]
     assert "csrf_token" not in new["html"]  # no reader's secrets in a shared fragment
 
-    services.edit_post(cast.moderator, reply, "Field data from Uganda.")
+    editing.edit_post(cast.moderator, reply, "Field data from Uganda.")
     [edited] = _events(sock, "post")
     assert edited["change"] == "edit" and "Uganda" in edited["html"]
     assert "edited" in edited["html"]
 
-    services.delete_post(cast.moderator, reply)
+    editing.delete_post(cast.moderator, reply)
     [deleted] = _events(sock, "post")
     assert deleted["change"] == "delete" and "Uganda" not in deleted["html"]
     assert "This post was deleted." in deleted["html"]
@@ -144,7 +144,7 @@ def test_held_posts_reach_the_room_only_when_approved(auth, cast, sio, make_boar
     held = services.create_reply(cast.member, first.topic, "Waiting for a moderator.")
     assert held.status == "held"
     assert _events(sock, "post") == []
-    services.approve_post(cast.moderator, held)
+    moderation.approve_post(cast.moderator, held)
     [post] = _events(sock, "post")
     assert post["id"] == held.id and "Waiting for a moderator." in post["html"]
 
@@ -197,7 +197,7 @@ def test_a_moved_topic_leaves_its_old_room(auth, cast, sio):
     assert sock.emit("join", {"topic": first.topic_id}, callback=True)["ok"]
     assert sock.emit("join", {"board": cast.public.slug}, callback=True)["ok"]
     sock.get_received()
-    services.move_topic(cast.secretariat, first.topic, cast.closed)
+    moderation.move_topic(cast.secretariat, first.topic, cast.closed)
     received = sock.get_received()
     assert {"name": "topic", "action": "move"} in [
         {"name": e["name"], "action": e["args"][0].get("action")} for e in received]
@@ -253,7 +253,7 @@ def test_catch_up_returns_what_a_reader_missed(client, auth, cast):
     at = re.search(r'data-at="([^"]+)"', page).group(1)
     assert 'data-last="2"' in page
     services.create_reply(cast.moderator, topic, "Three, while the reader was away.")
-    services.edit_post(cast.moderator, second, "Two, corrected.")
+    editing.edit_post(cast.moderator, second, "Two, corrected.")
     data = client.get(f"/forums/topics/{topic.id}/live",
                       query_string={"after": 2, "since": at}).get_json()
     assert [(i["position"], i["change"]) for i in data["items"]] == [(2, "edit"), (3, "new")]
@@ -289,8 +289,8 @@ def test_catch_up_returns_a_held_post_published_after_later_ones(client, auth, c
     seq = re.search(r'data-seq="(\d+)"', box)
     state["seq"] = int(seq.group(1)) if seq else None
 
-    services.approve_post(cast.moderator, held)  # while the reader is disconnected
-    services.edit_post(cast.moderator, third, "Three, corrected.")
+    moderation.approve_post(cast.moderator, held)  # while the reader is disconnected
+    editing.edit_post(cast.moderator, third, "Three, corrected.")
     data = _catch_up(client, topic.id, state)
     assert [(i["id"], i["change"]) for i in data["items"]] == [
         (held.id, "new"), (third.id, "edit")]
@@ -299,7 +299,7 @@ def test_catch_up_returns_a_held_post_published_after_later_ones(client, auth, c
     state.update(last=data["last"], at=data["at"], seq=data.get("seq"))
     assert _catch_up(client, topic.id, state)["items"] == []
     late = services.create_reply(cast.member, topic, "Four, held and then rejected.")
-    services.reject_post(cast.moderator, late, "Off topic.")
+    moderation.reject_post(cast.moderator, late, "Off topic.")
     assert _catch_up(client, topic.id, state)["items"] == []  # never visible to them
 
 
@@ -315,7 +315,7 @@ def test_live_events_carry_the_change_number_catch_up_goes_on_from(auth, cast, s
     data = client.get(f"/forums/topics/{first.topic_id}/live",
                       query_string={"after": 2, "seq": event["seq"]}).get_json()
     assert data["items"] == [] and data["seq"] == event["seq"]
-    services.delete_post(cast.moderator, reply)
+    editing.delete_post(cast.moderator, reply)
     data = client.get(f"/forums/topics/{first.topic_id}/live",
                       query_string={"after": 2, "seq": event["seq"]}).get_json()
     assert [(i["id"], i["change"]) for i in data["items"]] == [(reply.id, "delete")]

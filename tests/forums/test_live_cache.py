@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape
 
-from forums import cache, services
+from forums import cache, editing, moderation, services
 from forums.models import Post
 from hub import personal
 from hub.extensions import db
@@ -36,11 +36,11 @@ def test_every_change_readers_see_shows_at_once(client, cast, topic):
     assert "First text." in client.get(url).get_data(as_text=True)
     reply = services.create_reply(cast.moderator, topic, "A new reply.")
     assert "A new reply." in client.get(url).get_data(as_text=True)
-    services.edit_post(cast.moderator, reply, "An edited reply.")
+    editing.edit_post(cast.moderator, reply, "An edited reply.")
     assert "An edited reply." in client.get(url).get_data(as_text=True)
-    services.delete_post(cast.moderator, reply)
+    editing.delete_post(cast.moderator, reply)
     assert "This post was deleted." in client.get(url).get_data(as_text=True)
-    services.set_locked(cast.moderator, topic, True)
+    moderation.set_locked(cast.moderator, topic, True)
     assert ">locked<" in client.get(url).get_data(as_text=True)
 
 
@@ -192,7 +192,7 @@ def test_own_held_posts_are_never_in_a_kept_page(client, auth, cast, make_member
     assert "Waiting for a moderator." in page and ">Approve<" in page
     _sign_in(client, auth, cast.member)  # the member's kept copy did not take the moderator's
     assert "Waiting for a moderator." not in client.get(url).get_data(as_text=True)
-    services.reject_post(cast.moderator, held, "Off topic.")
+    moderation.reject_post(cast.moderator, held, "Off topic.")
     _sign_in(client, auth, cast.moderator)
     assert "not published" in client.get(url).get_data(as_text=True)
 

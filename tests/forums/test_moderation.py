@@ -4,7 +4,7 @@ action in the audit log the Secretariat reads."""
 
 from __future__ import annotations
 
-from forums import services
+from forums import moderation, services
 from forums.models import Post, Topic
 from hub.extensions import db
 from hub.models import AuditEntry
@@ -143,5 +143,5 @@ def test_group_boards_name_their_own_moderators(cast, make_member, make_group, m
                        moderator_group_id=chairs.id, premoderated=True)
     held = services.create_topic(cast.group_member, board, "Round 1", "My statement")
     assert held.status == "held"
-    services.approve_post(chair, held)
+    moderation.approve_post(chair, held)
     assert db.session.get(Post, held.id).status == "published"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from forums import search, services
+from forums import editing, moderation, search, services
 from forums.models import Post, PostEdit, PostRevision
 from hub.extensions import db, socketio
 from hub.models import AuditEntry
@@ -24,7 +24,7 @@ def published(cast):
     db.session.commit()
     first = services.create_topic(cast.moderator, cast.public, "Cotton", "What trials?")
     post = services.create_reply(cast.member, first.topic, PUBLISHED)
-    services.approve_post(cast.moderator, post)
+    moderation.approve_post(cast.moderator, post)
     return post
 
 
@@ -54,8 +54,8 @@ def test_a_members_edit_waits_and_the_published_text_stays(client, auth, cast, p
 
 def test_the_queue_shows_the_changes_and_approving_applies_them(client, auth, cast,
                                                                 published, sio_reader):
-    services.edit_post(cast.member, published, PROPOSED)
-    edit = services.pending_edit(published)
+    editing.edit_post(cast.member, published, PROPOSED)
+    edit = editing.pending_edit(published)
     anonymous = client.get(f"/forums/topics/{published.topic_id}")  # now in the page cache
     assert "and Ghana" not in anonymous.get_data(as_text=True)
     sock = sio_reader(published.topic_id)
@@ -119,10 +119,10 @@ def test_rejecting_by_api_keeps_the_text_and_tells_the_author(client, cast, publ
 
 
 def test_a_newer_edit_replaces_the_one_waiting(client, cast, published, token_for):
-    services.edit_post(cast.member, published, PROPOSED)
-    first = services.pending_edit(published)
-    services.edit_post(cast.member, published, PROPOSED + " And Kenya.")
-    second = services.pending_edit(published)
+    editing.edit_post(cast.member, published, PROPOSED)
+    first = editing.pending_edit(published)
+    editing.edit_post(cast.member, published, PROPOSED + " And Kenya.")
+    second = editing.pending_edit(published)
     assert second.id != first.id and first.state == "replaced"
     moderator = token_for(cast.moderator)
     # A decision names the text the moderator read.
@@ -131,23 +131,23 @@ def test_a_newer_edit_replaces_the_one_waiting(client, cast, published, token_fo
     [item] = client.get("/api/v1/moderation", headers=moderator).get_json()["items"]
     assert item["pending_edit"]["id"] == second.id
     # Going back to the published text withdraws the edit.
-    services.edit_post(cast.member, published, PUBLISHED)
-    assert services.pending_edit(published) is None and second.state == "withdrawn"
+    editing.edit_post(cast.member, published, PUBLISHED)
+    assert editing.pending_edit(published) is None and second.state == "withdrawn"
 
 
 def test_held_posts_are_edited_in_place_and_moderators_are_not_held(cast, published):
     held = services.create_reply(cast.member, published.topic, "Held text.")
-    services.edit_post(cast.member, held, "Held text, corrected.")
+    editing.edit_post(cast.member, held, "Held text, corrected.")
     assert held.status == "held" and held.body == "Held text, corrected."
-    assert services.pending_edit(held) is None
-    services.edit_post(cast.moderator, published, "Corrected by a moderator.")
+    assert editing.pending_edit(held) is None
+    editing.edit_post(cast.moderator, published, "Corrected by a moderator.")
     assert published.body == "Corrected by a moderator."
-    assert services.pending_edit(published) is None
+    assert editing.pending_edit(published) is None
     # Outside pre-moderated boards, members edit freely as before.
     cast.public.premoderated = False
     db.session.commit()
-    services.edit_post(cast.member, published, PROPOSED)
-    assert published.body == PROPOSED and services.pending_edit(published) is None
+    editing.edit_post(cast.member, published, PROPOSED)
+    assert published.body == PROPOSED and editing.pending_edit(published) is None
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from forums import services
+from forums import moderation, services
 from forums.models import Board, Post, Topic
 from hub import clock, events
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
@@ -119,7 +119,7 @@ def test_announcement_boards_take_posts_from_moderators_only(cast):
 
 def test_a_locked_topic_takes_replies_from_moderators_only(cast):
     topic = services.create_topic(cast.member, cast.public, "T", "B").topic
-    services.set_locked(cast.moderator, topic, True)
+    moderation.set_locked(cast.moderator, topic, True)
     with pytest.raises(Forbidden) as refused:
         services.create_reply(cast.member, topic, "me too")
     assert refused.value.code == "locked"

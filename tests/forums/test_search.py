@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from forums import search, services
+from forums import editing, moderation, search, services
 from hub import clock
 from hub.extensions import db
 
@@ -92,31 +92,31 @@ def test_held_rejected_deleted_and_moved_posts(client, cast, make_board, token_f
     moderated = make_board("moderated", premoderated=True)
     held = services.create_topic(cast.member, moderated, "Waiting", "Pending biosafety text.")
     assert _found(client, "pending") == []
-    services.approve_post(cast.moderator, held)
+    moderation.approve_post(cast.moderator, held)
     assert _found(client, "pending") == [held.id]
 
     refused = services.create_reply(cast.member, held.topic, "Refused biosafety text.")
-    services.reject_post(cast.moderator, refused, "Off topic.")
+    moderation.reject_post(cast.moderator, refused, "Off topic.")
     assert _found(client, "refused") == []
 
     gone = services.create_reply(cast.moderator, held.topic, "Withdrawn statement.")
     assert _found(client, "withdrawn") == [gone.id]
-    services.delete_post(cast.moderator, gone)
+    editing.delete_post(cast.moderator, gone)
     assert _found(client, "withdrawn") == []
 
-    services.delete_topic(cast.moderator, held.topic)
+    moderation.delete_topic(cast.moderator, held.topic)
     assert _found(client, "pending") == []
 
     moving = services.create_topic(cast.secretariat, cast.public, "Moving", "Relocated text.")
     assert _found(client, "relocated") == [moving.id]
-    services.move_topic(cast.secretariat, moving.topic, cast.closed)
+    moderation.move_topic(cast.secretariat, moving.topic, cast.closed)
     assert _found(client, "relocated") == []
     assert _found(client, "relocated", token_for(cast.group_member)) == [moving.id]
 
 
 def test_edits_replace_the_indexed_text_and_titles(client, cast):
     first = services.create_topic(cast.member, cast.public, "Old title", "Original wording.")
-    services.edit_post(cast.member, first, "Revised wording.", title="Renamed topic")
+    editing.edit_post(cast.member, first, "Revised wording.", title="Renamed topic")
     assert _found(client, "original") == []
     assert _found(client, "revised") == [first.id]
     assert _found(client, "renamed") == [first.id]
@@ -264,5 +264,5 @@ def test_postgresql_keeps_the_index_in_a_table_of_its_own(cast):
     assert db.session.scalar(sa.text(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'post' "
         "AND column_name = 'search_vector' AND table_schema = current_schema()")) == 0
-    services.delete_post(cast.moderator, post)
+    editing.delete_post(cast.moderator, post)
     assert db.session.scalar(sa.text(count), {"id": post.id}) == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forums import services
+from forums import moderation, services
 from forums.models import Board, Post, Topic
 from hub import seed
 from hub.extensions import db
@@ -28,7 +28,7 @@ def test_the_demo_has_threaded_discussions_and_a_closed_liaison_forum(app, clien
     assert "liaison-forum" in {b.slug for b in services.readable_boards(wanjiru)}
     moderator = db.session.scalar(db.select(Member).where(
         Member.email == "moderator@example.org"))
-    assert len(services.moderation_queue(moderator)) == 2  # one held, one reported
+    assert len(moderation.moderation_queue(moderator)) == 2  # one held, one reported
     # The pages render with the demo content.
     assert "Stacked events" in client.get("/forums/risk-assessment").get_data(as_text=True)
     topic = db.session.scalar(db.select(Topic).where(Topic.title.like("Stacked events%")))

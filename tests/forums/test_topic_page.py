@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from forums import queries, services
+from forums import attachments, queries, services
 from forums.models import Post
 from hub.extensions import db
 
@@ -69,7 +69,7 @@ def test_the_number_of_queries_per_page_is_pinned(client, auth, cast, long_topic
     (authors, replies to posts on other pages, attachments)."""
     topic = long_topic(90)
     services.create_reply(cast.group_member, topic, "with a file", attachments=[
-        services.Upload("a.txt", "text/plain", b"x")])
+        attachments.Upload("a.txt", "text/plain", b"x")])
     if role != "anonymous":
         auth.login(cast.who(role))
     counts = {}

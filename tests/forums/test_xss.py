@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from forums import services
+from forums import attachments, services
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -54,7 +54,7 @@ def test_payloads_in_titles_and_posts_are_neutralised(client, auth, cast, make_m
     client.post("/forums/open-board/new", data={"title": f"Title {payload}",
                                                 "body": f"Body {payload}"})
     post = services.create_topic(author, cast.public, f"T {payload}", f"B {payload}",
-                                 attachments=[services.Upload(f"{payload}.txt", "text/plain",
+                                 attachments=[attachments.Upload(f"{payload}.txt", "text/plain",
                                                               b"x")])
     services.create_reply(cast.member, post.topic, f"> {payload}\n\n{payload}", parent=post)
     pages = ["/forums/open-board", f"/forums/topics/{post.topic_id}",

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from forums import services as forums
+from forums import subscriptions
 from forums.models import Board, Post, Subscription
 from hub.extensions import db
 from hub.models import Member
@@ -42,7 +43,7 @@ def make_board(app: Flask) -> Callable[..., Board]:
 @pytest.fixture
 def subscribe(app: Flask) -> Callable[..., Subscription]:
     def make(member: Member, board: Board, mode: str = "each") -> Subscription:
-        return forums.set_subscription(member, board, mode)
+        return subscriptions.set_subscription(member, board, mode)
 
     return make
 

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 
 import pytest
 
-from forums import services as forums
+from forums import subscriptions
 from hub import clock
 from hub.extensions import db
 from listserv import confirmations
@@ -22,7 +22,7 @@ FORGER = "mallory@evil.example"
 
 def _mode(member, board):
     db.session.rollback()
-    return forums.subscription_mode(db.session.get(type(member), member.id), board=board)
+    return subscriptions.subscription_mode(db.session.get(type(member), member.id), board=board)
 
 
 def _requests() -> list[CommandRequest]:

@@ -140,13 +140,13 @@ def test_hub_gateway_serves_lmtp_and_smtp_until_terminated(app, board, make_memb
 
 def test_check_says_what_commands_and_confirmations_would_do(app, runner, board,
                                                              make_member, tmp_path):
-    from forums import services as forums
+    from forums import subscriptions
     from hub.models import Job
     from listserv import confirmations
     from listserv.models import CommandRequest
 
     member = make_member(email="raj@example.org")
-    forums.set_subscription(member, board, "each")
+    subscriptions.set_subscription(member, board, "each")
     result = runner.invoke(args=["gateway", "ingest", "--rcpt", "risk-request@lists.hub.test",
                                  "--sender", member.email],
                            input=compose(sender=member.email, to="risk-request@lists.hub.test",
@@ -195,4 +195,4 @@ def test_check_says_what_commands_and_confirmations_would_do(app, runner, board,
     assert db.session.scalar(db.select(db.func.count(Job.id))) == jobs
     assert db.session.scalar(db.select(db.func.count(CommandRequest.id))) == 1
     assert db.session.get(CommandRequest, request.id).confirmed_at is None
-    assert forums.subscription_mode(member, board=board) == "each"
+    assert subscriptions.subscription_mode(member, board=board) == "each"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forums import services as forums
+from forums import subscriptions
 from hub.extensions import db
 from hub.models import Role
 from listserv.models import Delivery, InboundMessage
@@ -36,7 +36,7 @@ def test_settings_change_the_mode_of_a_board(app, client, auth, make_member, boa
     page = client.get("/lists/settings")
     assert page.status_code == 200 and "risk@lists.hub.test" in page.get_data(as_text=True)
     client.post("/lists/settings", data={"board": "risk", "mode": "weekly"})
-    assert forums.subscription_mode(member, board=board) == "weekly"
+    assert subscriptions.subscription_mode(member, board=board) == "weekly"
     client.post("/lists/settings", data={"delivery": "off"})
     db.session.refresh(member)
     assert member.delivery_disabled
@@ -114,4 +114,4 @@ def test_one_save_sets_every_board_of_the_email_settings(app, client, auth, make
     assert page.count('type="submit">Save</button>') == 1
     assert f'name="mode-{board.slug}"' in page
     client.post("/lists/settings", data={f"mode-{board.slug}": "daily"})
-    assert forums.subscription_mode(member, board=board) == "daily"
+    assert subscriptions.subscription_mode(member, board=board) == "daily"

@@ -12,6 +12,8 @@ from email.utils import parseaddr
 
 import pytest
 
+from forums import editing as forum_editing
+from forums import moderation
 from forums import services as forums
 from forums.models import Board, Post
 from hub import clock
@@ -186,7 +188,7 @@ def test_a_group_board_without_moderators_is_the_secretariats(app, smtp, run_job
 
 def test_no_mail_for_a_post_decided_before_the_worker_came(forum, smtp, run_jobs):
     post = forum.hold()
-    forums.approve_post(forum.moderator, post)
+    moderation.approve_post(forum.moderator, post)
     run_jobs()
     assert all("approval" not in m["Subject"] for m in smtp.messages)
 
@@ -288,7 +290,7 @@ def test_a_post_already_decided_on_the_web_is_explained(forum, gateway, smtp, ru
     run_jobs()
     sec, netmod = forum.moderators
     _, reply_to = _notification(smtp, netmod)
-    forums.approve_post(sec, post)
+    moderation.approve_post(sec, post)
     post = _answer(gateway, smtp, run_jobs, forum, post, "reject Too late?",
                    moderator=netmod, to=reply_to)
 
@@ -371,11 +373,11 @@ def test_reading_the_first_line(text, verb, reason):
 
 def _published_then_edited(world, run_jobs, smtp):
     post = world.hold()
-    forums.approve_post(world.moderator, post)
+    moderation.approve_post(world.moderator, post)
     run_jobs()
     smtp.clear()
-    forums.edit_post(world.author, post, "Field trials need three seasons of data.")
-    edit = forums.pending_edit(post)
+    forum_editing.edit_post(world.author, post, "Field trials need three seasons of data.")
+    edit = forum_editing.pending_edit(post)
     assert edit is not None and post.body == "Field trials need two seasons of data."
     run_jobs()
     return post, edit

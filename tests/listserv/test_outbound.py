@@ -205,7 +205,7 @@ def test_a_permanent_refusal_fails_the_copy_and_counts_as_a_bounce(
 
 def test_site_links_become_absolute_and_files_are_listed(app, smtp, run_jobs, make_member,
                                                          board, subscribe, start_topic):
-    from forums.services import Upload
+    from forums.attachments import Upload
 
     reader = make_member()
     subscribe(reader, board)
@@ -222,7 +222,7 @@ def test_site_links_become_absolute_and_files_are_listed(app, smtp, run_jobs, ma
 
 def test_a_held_post_goes_out_when_a_moderator_approves_it(app, smtp, run_jobs, make_member,
                                                            make_board, subscribe, start_topic):
-    from forums import services as forums
+    from forums import moderation
     from hub.models import Role
 
     vetted = make_board("vetted", premoderated=True)
@@ -231,7 +231,7 @@ def test_a_held_post_goes_out_when_a_moderator_approves_it(app, smtp, run_jobs, 
     post = start_topic(make_member(), vetted)
     run_jobs()
     assert post.status == "held" and smtp.to(reader.email) == []
-    forums.approve_post(make_member(role=Role.MODERATOR), post)
+    moderation.approve_post(make_member(role=Role.MODERATOR), post)
     run_jobs()
     (copy,) = smtp.to(reader.email)
     assert copy["Message-ID"] == post.message_id
