@@ -7,6 +7,7 @@ Callers store the result at write time: pages never render Markdown per view.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -55,17 +56,28 @@ def _set_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
-# Linkify inside the cleaning pass: a separate Linker pass double-escapes code blocks.
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    css_sanitizer=_css,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
-                     parse_email=False)],
-)
+_per_thread = threading.local()
+
+
+def _cleaner() -> bleach.Cleaner:
+    """This thread's cleaner. A Cleaner keeps its HTML parser's state on itself (bleach:
+    "not thread-safe"): one shared by the server's threads mixed their posts, one
+    member's text stored inside another's post or a post stored empty."""
+    cleaner = getattr(_per_thread, "cleaner", None)
+    if cleaner is None:
+        # Linkify inside the cleaning pass: a separate Linker pass double-escapes code.
+        cleaner = _per_thread.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            css_sanitizer=_css,
+            strip=True,
+            strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
+                             parse_email=False)],
+        )
+    return cleaner
+
 _blank_lines = re.compile(r"\n{3,}")
 
 
@@ -79,14 +91,14 @@ def render(source: str) -> str:
         extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
         output_format="html",
     )
-    return _cleaner.clean(html)
+    return _cleaner().clean(html)
 
 
 def render_plain(text: str) -> Markup:
     """Plain text (a bio, a description) -> escaped HTML paragraphs with safe links."""
     escaped = str(escape(_blank_lines.sub("\n\n", text or "").strip()))
     paragraphs = [p.replace("\n", "<br>") for p in escaped.split("\n\n") if p]
-    return Markup(_cleaner.clean("".join(f"<p>{p}</p>" for p in paragraphs)))
+    return Markup(_cleaner().clean("".join(f"<p>{p}</p>" for p in paragraphs)))
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")

@@ -43,3 +43,37 @@ def test_links_get_nofollow_ugc_noopener():
 def test_plain_text_is_escaped():
     html = str(markup.render_plain("a <b>bold</b> claim\n\nsecond"))
     assert "<b>" not in html and "&lt;b&gt;" in html and html.count("<p>") == 2
+
+
+def test_threads_rendering_at_once_each_get_their_own_text():
+    """The server renders posts on many threads at once; a cleaner shared between them
+    mixed their HTML (one member's words stored in another's post, or a post stored
+    empty: 158 of 2,000 renders here before each thread had its own)."""
+    import sys
+    import threading
+
+    texts = [f"Post zq{i:05d} with **bold** and http://example.org/{i} text." for i in range(400)]
+    expected = {t: (markup.render(t), str(markup.render_plain(t))) for t in texts}
+    wrong: list[tuple[str, str]] = []
+    errors: list[BaseException] = []
+
+    def work(chunk: list[str]) -> None:
+        try:
+            for n, text in enumerate(chunk):
+                got = markup.render(text) if n % 2 else str(markup.render_plain(text))
+                if got != expected[text][0 if n % 2 else 1]:
+                    wrong.append((text, got))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=work, args=(texts[i::16] * 5,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors and not wrong, (errors[:3], wrong[:3])
