@@ -6,6 +6,7 @@ Every user-facing string goes through Flask-Babel; catalogs live in `translation
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -39,18 +40,23 @@ def select_timezone() -> str | None:
     return "UTC"
 
 
-_zones: frozenset[str] | None = None
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(z for z in available_timezones() if "/" in z or z == "UTC")
+
+
+@cache
+def _sorted_zones() -> tuple[str, ...]:
+    return tuple(sorted(_zones()))
 
 
 def timezones() -> list[str]:
-    global _zones
-    if _zones is None:
-        _zones = frozenset(z for z in available_timezones() if "/" in z or z == "UTC")
-    return sorted(_zones)
+    return list(_sorted_zones())
 
 
 def is_timezone(name: str | None) -> bool:
-    return bool(name) and name in set(timezones())
+    """Asked on every signed-in request (the member's zone): a set lookup, not a sort."""
+    return bool(name) and name in _zones()
 
 
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
