@@ -30,12 +30,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from forums.models import Board, Topic
 from hub import aftercommit, events, personal
@@ -160,27 +161,37 @@ def pages(app: Flask | None = None) -> PageCache:
     return (app or current_app).extensions["forums_pages"]
 
 
-def _revision_updates(topic_id: int, board_ids: tuple[int | None, ...]) -> list[Any]:
-    statements = [update(Topic).where(Topic.id == topic_id)
-                  .values(revision=Topic.revision + 1)]
+def _revision_updates(topic_id: int, board_ids: tuple[int | None, ...]
+                      ) -> list[tuple[Any, dict[str, Any]]]:
+    """(statement, parameters): the statements are built once (every post runs them)."""
+    topic, board = _revision_statements()
+    statements = [(topic, {"topic": topic_id})]
     boards = [b for b in board_ids if b]
     if boards:
-        statements.append(update(Board).where(Board.id.in_(boards))
-                          .values(revision=Board.revision + 1))
+        statements.append((board, {"boards": boards}))
     return statements
+
+
+@cache
+def _revision_statements() -> tuple[Any, Any]:
+    return (update(Topic).where(Topic.id == bindparam("topic"))
+            .values(revision=Topic.revision + 1),
+            update(Board).where(Board.id.in_(bindparam("boards", expanding=True)))
+            .values(revision=Board.revision + 1))
 
 
 def bump(topic_id: int, board_ids: tuple[int | None, ...] = ()) -> None:
     """A change readers see: cached pages of the topic, and of the boards it is listed
     on (and so the index), are no longer current."""
-    aftercommit.write(lambda conn: [conn.execute(statement) for statement
+    aftercommit.write(lambda conn: [conn.execute(statement, params) for statement, params
                                     in _revision_updates(topic_id, board_ids)])
 
 
 def _on_pending(sender: Flask, event: Any, **_kw: Any) -> None:
     """Inside a new (or approved) post's transaction: the revisions move with it."""
-    for statement in _revision_updates(event.topic_id, (event.board_id,)):
-        db.session.execute(statement, execution_options={"synchronize_session": False})
+    for statement, params in _revision_updates(event.topic_id, (event.board_id,)):
+        db.session.execute(statement, params,
+                           execution_options={"synchronize_session": False})
     aftercommit.mark("page", event.post_id)
 
 

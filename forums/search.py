@@ -105,12 +105,16 @@ def drop_index(conn: Connection, post_ids: Sequence[int]) -> None:
                      [{"id": i} for i in post_ids])
 
 
+def _index_row(p: Post) -> tuple[int, str, str]:
+    return (p.id, *index_text(p.topic.title if p.position == 1 else "", p.html,
+                              [a.filename for a in p.attachments]))
+
+
 def _rows_for(post_ids: Sequence[int]) -> list[tuple[int, str, str]]:
     posts = db.session.scalars(
         select(Post).where(Post.id.in_(post_ids))
         .options(joinedload(Post.topic), joinedload(Post.attachments))).unique()
-    return [(p.id, *index_text(p.topic.title if p.position == 1 else "", p.html,
-                               [a.filename for a in p.attachments])) for p in posts]
+    return [_index_row(p) for p in posts]
 
 
 def reindex_posts(post_ids: Sequence[int]) -> None:
@@ -153,8 +157,11 @@ def _guarded(fn: Any, post_ids: list[int]) -> None:
 
 
 def on_post_pending(sender: Flask, event: events.PostEvent, **_kw: Any) -> None:
-    """Inside the post's transaction: the post is committed with its index."""
-    write_index(db.session.connection(), _rows_for([event.post_id]))
+    """Inside the post's transaction: the post is committed with its index. The post is
+    the session's own (no statement to find it again)."""
+    post = db.session.get(Post, event.post_id)
+    if post is not None:
+        write_index(db.session.connection(), [_index_row(post)])
     aftercommit.mark("search", event.post_id)
 
 

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -390,22 +391,30 @@ def notify_mentions(post: Post, topic: Topic, board: Board, found: dict[str, Mem
 
 def advance_read_marker(member_id: int, topic_id: int, post_id: int) -> None:
     """Move a member's read marker forward (never back), in one statement."""
-    dialect = db.engine.dialect.name
-    now = clock.now()
+    db.session.execute(_read_marker_statement(db.engine.dialect.name),
+                       {"reader": member_id, "topic": topic_id, "post": post_id,
+                        "now": clock.now()})
+
+
+@cache
+def _read_marker_statement(dialect: str) -> Any:
+    """Built once per dialect (every post and every "mark read" runs it): building the
+    upsert and its cache key each time cost more than running it."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
         newest = func.greatest
     else:
         from sqlalchemy.dialects.sqlite import insert
         newest = func.max
-    stmt = insert(TopicRead).values(member_id=member_id, topic_id=topic_id,
-                                    last_post_id=post_id, read_at=now)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(TopicRead).values(
+        member_id=bindparam("reader"), topic_id=bindparam("topic"),
+        last_post_id=bindparam("post"),
+        read_at=bindparam("now", type_=TopicRead.__table__.c.read_at.type))
+    return stmt.on_conflict_do_update(
         index_elements=["member_id", "topic_id"],
         set_={"last_post_id": newest(TopicRead.last_post_id, stmt.excluded.last_post_id),
-              "read_at": now},
+              "read_at": stmt.excluded.read_at},
     )
-    db.session.execute(stmt)
 
 
 def _thread_place(parent: Post | None, position: int) -> tuple[str, int]:
@@ -501,11 +510,8 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
     html, found = render_body(body)
     now = clock.now()
     position, seq = db.session.execute(
-        update(Topic).where(Topic.id == topic.id)
-        .values(last_position=Topic.last_position + 1, change_seq=Topic.change_seq + 1)
-        .returning(Topic.last_position, Topic.change_seq),
-        execution_options={"synchronize_session": False},
-    ).one()
+        _next_position(), {"topic": topic.id},
+        execution_options={"synchronize_session": False}).one()
     db.session.expire(topic, ["last_position", "change_seq"])
     key, depth = _thread_place(parent, position)
     post = Post(topic_id=topic.id, parent_id=parent.id if parent else None,
@@ -523,6 +529,14 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
         notify_mentions(post, topic, board, found)
     _finish(post, board, author)
     return post
+
+
+@cache
+def _next_position() -> Any:
+    """A reply's place and change number, taken with the topic's row lock (built once)."""
+    return (update(Topic).where(Topic.id == bindparam("topic"))
+            .values(last_position=Topic.last_position + 1, change_seq=Topic.change_seq + 1)
+            .returning(Topic.last_position, Topic.change_seq))
 
 
 def lock_topic(topic: Topic) -> None:
