@@ -40,7 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 from hub import clock, create_app, seed  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.models import Member, MemberStatus, Role  # noqa: E402
-from hub.registry import actions, fields, matching, search, tallies  # noqa: E402
+from hub.registry import actions, fields, match_keys, matching, search, tallies  # noqa: E402
 from hub.registry.kinds import KINDS  # noqa: E402
 from hub.registry.models import MODELS, Facet, Need, Record  # noqa: E402
 
@@ -136,8 +136,8 @@ def _prepared(size: int) -> Iterator[dict[str, list[dict]]]:
 
 
 def _fill(size: int) -> None:
-    """`size` published records, inserted in bulk with their facets, facet counts and
-    full-text entries."""
+    """`size` published records, inserted in bulk with their facets, facet counts, match
+    keys and full-text entries."""
     owner = Member(email="bench@example.org", name="Bench", role=Role.SECRETARIAT,
                    status=MemberStatus.ACTIVE, organization="Bench institute")
     db.session.add(owner)
@@ -167,6 +167,7 @@ def _fill(size: int) -> None:
         db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('registry_record', "
                                    "'id'), (SELECT max(id) FROM registry_record))"))
     tallies.rebuild()
+    match_keys.rebuild()
     db.session.execute(sa.text("CREATE TABLE bench_done (records INTEGER)"))
     db.session.execute(sa.text("INSERT INTO bench_done VALUES (:n)"), {"n": size})
     db.session.commit()

@@ -9,15 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
-from hub import access, clock, countries
+from hub import clock, countries
 from hub.extensions import db
-from hub.registry import fields, search
+from hub.registry import fields
 from hub.registry.actions import current_locale, region_name
 from hub.registry.exchange import record_json
-from hub.registry.kinds import PUBLISHED
-from hub.registry.models import MODELS, Facet, Need, Record
+from hub.registry.models import MatchKey, Need, Record
 
 
 @dataclass(frozen=True)
@@ -35,43 +34,35 @@ class Match:
 
 
 def _scored(viewer: Any, need: Need, limit: int) -> list[tuple[int, int]]:
-    """(record id, score) of the best `limit` matches, scored and ordered in one query:
-    the thematic areas shared are one grouped read of the facet index, the rest is a
-    few index look-ups per candidate; nothing is loaded but the ids."""
+    """(record id, score) of the best `limit` matches, scored and ordered in one grouped
+    read of the match keys (`hub.registry.match_keys`): the need's thematic areas, its
+    country, its region and "every country" are looked up, each candidate's rows summed;
+    nothing is loaded but the ids. The keys are those of published records, which every
+    viewer may read."""
     themes = list(need.thematic_areas or [])
     country, region = need.country, countries.region_of(need.country)
     today = clock.now().date()
-    opp, project = MODELS["opportunities"].__table__.c, MODELS["projects"].__table__.c
-    shared = (select(Facet.record_id.label("id"), func.count().label("n"))
-              .where(Facet.name == "theme", Facet.value.in_(themes))
-              .group_by(Facet.record_id).subquery())
-    in_country = search.any_facet("country", [country])
-    geography = [in_country, search.any_facet("open", ["world"])]
-    in_region = false()
+    key = MatchKey
+    wanted = [and_(key.name == "theme", key.value.in_(themes)),
+              and_(key.name == "country", key.value == country),
+              key.name == "open"]
     if region:
-        in_region = or_(
-            and_(Record.kind == "projects", search.any_facet("region", [region])),
-            and_(Record.kind == "opportunities", search.any_facet("open_region", [region])))
-        geography.append(in_region)
-    is_opp = Record.kind == "opportunities"
+        wanted.append(and_(key.name.in_(["region", "open_region"]), key.value == region))
+    shared = func.sum(case((key.name == "theme", 1), else_=0))
+    geography = func.max(case((key.name == "country", 30), (key.name == "theme", 0),
+                              (key.name == "open", 10), else_=20))
+    # The rest is the record's own (the same on each of its rows).
+    is_opp = func.max(case((key.kind == "opportunities", 1), else_=0))
+    deadline, updated = func.max(key.deadline), func.max(key.updated_at)
     # Half up: 50 x the share of the need's areas covered, in whole points.
-    score = ((100 * shared.c.n + len(themes)) // (2 * len(themes))
-             + case((in_country, 30), (in_region, 20), else_=10)
-             + case((is_opp, 10 + case((opp.deadline <= today + timedelta(days=60), 5),
-                                       else_=0)),
-                    (project.status.in_(["ongoing", "planned"]), 5), else_=0))
-    still_open = or_(~is_opp, opp.deadline >= today, and_(
-        opp.deadline.is_(None), or_(opp.timeframe_end.is_(None), opp.timeframe_end >= today)))
-    stmt = (select(Record.id, score.label("score"))
-            .join(shared, shared.c.id == Record.id)
-            .outerjoin(opp.id.table, opp.id == Record.id)
-            .outerjoin(project.id.table, project.id == Record.id)
-            .where(Record.kind.in_(["opportunities", "projects"]),
-                   access.readable_records(viewer, Record), Record.state == PUBLISHED,
-                   or_(*geography), still_open)
-            .order_by(score.desc(), case((is_opp, 0), else_=1),
-                      opp.deadline.asc().nulls_last(), Record.updated_at.desc(),
-                      Record.id.desc())
+    score = ((100 * shared + len(themes)) // (2 * len(themes)) + geography + func.max(key.bonus)
+             + case((deadline <= today + timedelta(days=60), 5), else_=0))
+    stmt = (select(key.record_id, score.label("score"))
+            .where(or_(*wanted), or_(key.open_until.is_(None), key.open_until >= today))
+            .group_by(key.record_id)
+            .having(shared > 0, geography > 0)
+            .order_by(score.desc(), is_opp.desc(), deadline.asc().nulls_last(),
+                      updated.desc(), key.record_id.desc())
             .limit(limit))
     return [(rid, int(n)) for rid, n in db.session.execute(stmt)]
 
