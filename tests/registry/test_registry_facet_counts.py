@@ -1,8 +1,10 @@
-"""Facet counts (pre-aggregated or grouped) against a straightforward count: the records
-the filters find, loaded one by one, their facets taken from the record itself; for
-random filter combinations, every kind of viewer, and after records are added, edited,
-withdrawn, published and deleted. Matching's scores (computed in SQL) against the
-documented formula applied to every published record."""
+"""Facet counts (pre-aggregated, by one chosen filter, or grouped) against a
+straightforward count: the records the filters find, loaded one by one, their facets taken
+from the record itself; for random filter combinations, every single filter the pairs
+count, every kind of viewer, and after records are added, edited, withdrawn, published and
+deleted. The kept counts and match keys against a rebuild from scratch. Matching's scores
+(computed in SQL from the match keys) against the documented formula applied to every
+published record."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from dataclasses import replace
 import pytest
 
 from hub.extensions import db
-from hub.registry import actions, matching, search, tallies
-from hub.registry.models import FacetCount, Record
+from hub.registry import actions, match_keys, matching, search, tallies
+from hub.registry.models import FacetCount, FacetPairCount, MatchKey, Record
 
 THEMES = ["risk-assessment", "detection-identification", "public-awareness", "socio-economic"]
 COUNTRIES = ["KE", "UG", "GH", "AR", "BR", "FR"]
@@ -48,7 +50,14 @@ def _data(rng: random.Random, kind: str) -> dict:
 def registry(make_record, owner, other, secretariat):
     rng = random.Random(15)
     members = [owner, other, secretariat]
-    records = []
+    # What an opportunity may be open to: a country and its region both (found once),
+    # a region, every country; drafts of the owner's among them.
+    records = [make_record("opportunities", countries=["KE"], regions=["africa"]),
+               make_record("opportunities", countries=["AR"], regions=["africa"]),
+               make_record("opportunities", regions=["africa"], owner=owner, state="draft"),
+               make_record("opportunities", countries=[], regions=[]),
+               make_record("opportunities", countries=["KE"], regions=["africa"], owner=owner,
+                           state="submitted")]
     for n in range(36):
         kind = ("projects", "opportunities", "needs", "resources", "reports")[n % 5]
         state = rng.choice(["published", "published", "submitted", "draft"])
@@ -99,14 +108,39 @@ def _check(viewer, f: search.Filters) -> None:
     assert search.count(viewer, f) == len(search.result_ids(viewer, f))
 
 
+def _kept() -> tuple[dict, dict, set]:
+    one = {(c.kind, c.state, c.name, c.value): c.n
+           for c in db.session.scalars(db.select(FacetCount)) if c.n}
+    two = {(c.kind, c.state, c.name1, c.value1, c.name2, c.value2): c.n
+           for c in db.session.scalars(db.select(FacetPairCount)) if c.n}
+    keys = {(k.record_id, k.name, k.value, k.kind, k.bonus, k.deadline, k.open_until,
+             k.updated_at) for k in db.session.scalars(db.select(MatchKey))}
+    return one, two, keys
+
+
 def _check_tallies() -> None:
-    kept = {(c.kind, c.state, c.name, c.value): c.n
-            for c in db.session.scalars(db.select(FacetCount)) if c.n}
+    kept = _kept()
+    assert kept[1] and kept[2]
     tallies.rebuild()
-    rebuilt = {(c.kind, c.state, c.name, c.value): c.n
-               for c in db.session.scalars(db.select(FacetCount))}
+    match_keys.rebuild()
+    rebuilt = _kept()
     db.session.rollback()
     assert kept == rebuilt
+
+
+def _check_single_filters(viewer, rng: random.Random, tries: int) -> None:
+    """Filters of one facet value, those the pairs count: every filterable facet, the
+    kinds where a country or a region also finds what is open to it and where not."""
+    choices = [("country", c) for c in COUNTRIES] + [
+        ("region", r) for r in ("africa", "grulac", "weog")] + [
+        ("theme", t) for t in THEMES] + [
+        ("type", "funding"), ("type", "manual"), ("status", "ongoing"), ("language", "es")]
+    for name, value in rng.sample(choices, tries):
+        for kind in (None, "opportunities", "projects", rng.choice(["needs", "resources"])):
+            f = search.Filters(kind=kind, facets={name: (value,)},
+                               state=rng.choice([None, None, "published", "draft"]))
+            assert search._pre_counted(f, with_facets=True)
+            _check(viewer, f)
 
 
 def test_facet_counts_equal_a_straight_count(registry, owner, other, secretariat):
@@ -116,6 +150,7 @@ def test_facet_counts_equal_a_straight_count(registry, owner, other, secretariat
         _check(viewer, search.Filters())
         for _n in range(12):
             _check(viewer, _random_filters(rng))
+        _check_single_filters(viewer, rng, 8)
 
 
 def test_counts_follow_edits_withdrawals_and_deletions(registry, owner, other, secretariat):
@@ -136,6 +171,25 @@ def test_counts_follow_edits_withdrawals_and_deletions(registry, owner, other, s
         _check(viewer, search.Filters())
         for _n in range(8):
             _check(viewer, _random_filters(rng))
+        _check_single_filters(viewer, rng, 5)
+
+
+def test_a_kinds_tabs_count_what_is_open_to_the_country(make_record, owner):
+    """The tabs above a project list for Kenya count every kind as its own tab would: the
+    opportunities tab counts those open to Kenya's region and to every country."""
+    make_record("projects", countries=["KE"])
+    make_record("opportunities", countries=["KE"], regions=["africa"])
+    make_record("opportunities", regions=["africa"])
+    make_record("opportunities", countries=[], regions=[])
+    make_record("opportunities", countries=["AR"])
+    make_record("opportunities", regions=["africa"], owner=owner, state="draft")
+    for viewer, opportunities in ((None, 3), (owner, 4)):
+        for chosen in ({"country": ("KE",)}, {"country": ("KE", "UG")},
+                       {"country": ("KE",), "theme": ("risk-assessment",)}):
+            f = search.Filters(kind="projects", facets=chosen)
+            assert search.kind_counts(viewer, f) == {"projects": 1,
+                                                     "opportunities": opportunities}
+            assert search.count(viewer, replace(f, kind="opportunities")) == opportunities
 
 
 def _reference_score(need, record, today) -> int | None:
