@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 
 from hub import clock, countries
 from hub.extensions import db
-from hub.registry import fields
+from hub.registry import fields, match_keys
 from hub.registry.actions import current_locale, region_name
 from hub.registry.exchange import record_json
 from hub.registry.models import MatchKey, Need, Record
@@ -35,32 +35,29 @@ class Match:
 
 def _scored(viewer: Any, need: Need, limit: int) -> list[tuple[int, int]]:
     """(record id, score) of the best `limit` matches, scored and ordered in one grouped
-    read of the match keys (`hub.registry.match_keys`): the need's thematic areas, its
-    country, its region and "every country" are looked up, each candidate's rows summed;
-    nothing is loaded but the ids. The keys are those of published records, which every
-    viewer may read."""
+    read of the match keys (`hub.registry.match_keys`): the rows of the need's thematic
+    areas with its country, its region or "world", which only the records that match
+    have; nothing is loaded but the ids. The keys are those of published records, which
+    every viewer may read."""
     themes = list(need.thematic_areas or [])
-    country, region = need.country, countries.region_of(need.country)
+    region = countries.region_of(need.country)
+    places = [match_keys.place("country:", need.country), match_keys.place("world", "")]
+    if region:
+        places.append(match_keys.place("region:", region))
     today = clock.now().date()
     key = MatchKey
-    wanted = [and_(key.name == "theme", key.value.in_(themes)),
-              and_(key.name == "country", key.value == country),
-              key.name == "open"]
-    if region:
-        wanted.append(and_(key.name.in_(["region", "open_region"]), key.value == region))
-    shared = func.sum(case((key.name == "theme", 1), else_=0))
-    geography = func.max(case((key.name == "country", 30), (key.name == "theme", 0),
-                              (key.name == "open", 10), else_=20))
+    shared = func.count(distinct(key.theme))
     # The rest is the record's own (the same on each of its rows).
     is_opp = func.max(case((key.kind == "opportunities", 1), else_=0))
     deadline, updated = func.max(key.deadline), func.max(key.updated_at)
     # Half up: 50 x the share of the need's areas covered, in whole points.
-    score = ((100 * shared + len(themes)) // (2 * len(themes)) + geography + func.max(key.bonus)
-             + case((deadline <= today + timedelta(days=60), 5), else_=0))
+    score = ((100 * shared + len(themes)) // (2 * len(themes)) + func.max(key.geography)
+             + func.max(key.bonus) + case((deadline <= today + timedelta(days=60), 5),
+                                          else_=0))
     stmt = (select(key.record_id, score.label("score"))
-            .where(or_(*wanted), or_(key.open_until.is_(None), key.open_until >= today))
+            .where(key.theme.in_(themes), key.place.in_(places),
+                   or_(key.open_until.is_(None), key.open_until >= today))
             .group_by(key.record_id)
-            .having(shared > 0, geography > 0)
             .order_by(score.desc(), is_opp.desc(), deadline.asc().nulls_last(),
                       updated.desc(), key.record_id.desc())
             .limit(limit))

@@ -196,17 +196,19 @@ class FacetPairCount(db.Model):
 
 
 class MatchKey(db.Model):
-    """What matching compares, for each published project and opportunity: its thematic
-    areas and where it is (or is open to), one row each, with the record's few other
-    inputs to the score beside them, so that one need's matches are one grouped read of
-    this table. Kept by `hub.registry.match_keys`."""
+    """What matching compares, for each published project and opportunity: each of its
+    thematic areas with each place it is in or open to (`place` "country:KE",
+    "region:africa" or "world", worth `geography` points), so that the rows one need
+    reads are those of records that share an area and a place; beside them the record's
+    few other inputs to the score and the order. Kept by `hub.registry.match_keys`."""
 
     __tablename__ = "registry_match_key"
 
     record_id: Mapped[int] = mapped_column(
         ForeignKey("registry_record.id", ondelete="CASCADE"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(200), primary_key=True)
+    place: Mapped[str] = mapped_column(String(210), primary_key=True)
+    geography: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(20))
     # 10 for an opportunity, 5 for an ongoing or planned project, else 0.
     bonus: Mapped[int] = mapped_column(default=0)
@@ -215,8 +217,9 @@ class MatchKey(db.Model):
     open_until: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_registry_match_key_name_value", "name", "value", "record_id",
-                            "kind", "bonus", "deadline", "open_until", "updated_at"),)
+    __table_args__ = (Index("ix_registry_match_key_theme_place", "theme", "place", "record_id",
+                            "geography", "kind", "bonus", "deadline", "open_until",
+                            "updated_at"),)
 
 
 class Follow(db.Model):

@@ -4,8 +4,9 @@
 region, a thematic area, a type, a status, a language, or what an opportunity is open to)
 and facet value, how many records have it, so a page with one filter chosen does not read
 every record found. `registry_match_key` holds, for each published project and
-opportunity, its thematic areas and where it is (or is open to), with the rest of the
-score's inputs, so that a need's matches are one grouped read. Both are filled from the
+opportunity, each of its thematic areas with each place it is in (or open to), with the
+rest of the score's inputs, so that a need's matches are one grouped read of the rows
+that share an area and a place with it. Both are filled from the
 existing rows here (`hub.registry.tallies` and `hub.registry.match_keys`, which keep them
 from then on).
 
@@ -43,8 +44,9 @@ def upgrade():
     op.create_table(
         'registry_match_key',
         sa.Column('record_id', sa.Integer(), nullable=False),
-        sa.Column('name', sa.String(length=20), nullable=False),
-        sa.Column('value', sa.String(length=200), nullable=False),
+        sa.Column('theme', sa.String(length=200), nullable=False),
+        sa.Column('place', sa.String(length=210), nullable=False),
+        sa.Column('geography', sa.Integer(), nullable=False),
         sa.Column('kind', sa.String(length=20), nullable=False),
         sa.Column('bonus', sa.Integer(), nullable=False),
         sa.Column('deadline', sa.Date(), nullable=True),
@@ -53,12 +55,12 @@ def upgrade():
         sa.ForeignKeyConstraint(['record_id'], ['registry_record.id'],
                                 name=op.f('fk_registry_match_key_record_id_registry_record'),
                                 ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('record_id', 'name', 'value',
+        sa.PrimaryKeyConstraint('record_id', 'theme', 'place',
                                 name=op.f('pk_registry_match_key')),
     )
-    op.create_index('ix_registry_match_key_name_value', 'registry_match_key',
-                    ['name', 'value', 'record_id', 'kind', 'bonus', 'deadline', 'open_until',
-                     'updated_at'], unique=False)
+    op.create_index('ix_registry_match_key_theme_place', 'registry_match_key',
+                    ['theme', 'place', 'record_id', 'geography', 'kind', 'bonus', 'deadline',
+                     'open_until', 'updated_at'], unique=False)
     from hub.registry import match_keys, tallies
 
     bind = op.get_bind()
@@ -67,6 +69,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_registry_match_key_name_value', table_name='registry_match_key')
+    op.drop_index('ix_registry_match_key_theme_place', table_name='registry_match_key')
     op.drop_table('registry_match_key')
     op.drop_table('registry_facet_pair_count')

@@ -113,8 +113,8 @@ def _kept() -> tuple[dict, dict, set]:
            for c in db.session.scalars(db.select(FacetCount)) if c.n}
     two = {(c.kind, c.state, c.name1, c.value1, c.name2, c.value2): c.n
            for c in db.session.scalars(db.select(FacetPairCount)) if c.n}
-    keys = {(k.record_id, k.name, k.value, k.kind, k.bonus, k.deadline, k.open_until,
-             k.updated_at) for k in db.session.scalars(db.select(MatchKey))}
+    keys = {(k.record_id, k.theme, k.place, k.geography, k.kind, k.bonus, k.deadline,
+             k.open_until, k.updated_at) for k in db.session.scalars(db.select(MatchKey))}
     return one, two, keys
 
 
