@@ -6,7 +6,9 @@ medians of wall time and of this process's CPU time, the load average, and the b
 200,000) beside each figure.
 
 The data is generated in bulk once per size and database and kept: SQLite files under
-/tmp/hub-bench-registry/, PostgreSQL databases hub_registry_bench_<size> on BENCH_PG_URL.
+/tmp/hub-bench-registry/ (--data-dir), PostgreSQL databases hub_registry_bench_<size> on
+BENCH_PG_URL (--pg-prefix names them otherwise: one engineer's branch, with its own
+migrations, does not upgrade another's databases).
 Records are built by the same code as the services (`actions.validate`, `write_values`,
 the facet and full-text index functions) and inserted many rows at a time.
 
@@ -14,6 +16,7 @@ the facet and full-text index functions) and inserted many rows at a time.
     .venv/bin/python bench/bench_registry.py --quick              # 2,000 and 20,000, 3 rounds
     .venv/bin/python bench/bench_registry.py --sizes 20000 --databases sqlite
     .venv/bin/python bench/bench_registry.py --rebuild            # generate the data again
+    .venv/bin/python bench/bench_registry.py --pg-prefix hub_mine_ --data-dir /tmp/mine
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ import sqlalchemy as sa  # noqa: E402
 from hub import clock, create_app, seed  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.models import Member, MemberStatus, Role  # noqa: E402
-from hub.registry import actions, fields, matching, search, tallies  # noqa: E402
+from hub.registry import actions, fields, match_keys, matching, search, tallies  # noqa: E402
 from hub.registry.kinds import KINDS  # noqa: E402
 from hub.registry.models import MODELS, Facet, Need, Record  # noqa: E402
 
 DATA_DIR = Path("/tmp/hub-bench-registry")
+PG_PREFIX = "hub_registry_bench_"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/")
 WORDS = ("biosafety risk assessment detection laboratory maize cotton regulators training "
          "customs sampling awareness radio liability redress framework guidance protocol "
@@ -132,8 +136,8 @@ def _prepared(size: int) -> Iterator[dict[str, list[dict]]]:
 
 
 def _fill(size: int) -> None:
-    """`size` published records, inserted in bulk with their facets, facet counts and
-    full-text entries."""
+    """`size` published records, inserted in bulk with their facets, facet counts, match
+    keys and full-text entries."""
     owner = Member(email="bench@example.org", name="Bench", role=Role.SECRETARIAT,
                    status=MemberStatus.ACTIVE, organization="Bench institute")
     db.session.add(owner)
@@ -163,6 +167,7 @@ def _fill(size: int) -> None:
         db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('registry_record', "
                                    "'id'), (SELECT max(id) FROM registry_record))"))
     tallies.rebuild()
+    match_keys.rebuild()
     db.session.execute(sa.text("CREATE TABLE bench_done (records INTEGER)"))
     db.session.execute(sa.text("INSERT INTO bench_done VALUES (:n)"), {"n": size})
     db.session.commit()
@@ -199,7 +204,7 @@ def database_url(engine: str, size: int, rebuild: bool) -> str:
         if rebuild and path.exists():
             path.unlink()
         return f"sqlite:///{path}"
-    name = f"hub_registry_bench_{size}"
+    name = f"{PG_PREFIX}{size}"
     admin = sa.create_engine(PG_URL + "postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if rebuild:
@@ -279,13 +284,19 @@ def budget(size: int) -> float | None:
 
 
 def main() -> None:
+    global DATA_DIR, PG_PREFIX
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="20000,200000")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="2,000 and 20,000; 3 rounds")
     parser.add_argument("--rebuild", action="store_true", help="generate the data again")
+    parser.add_argument("--pg-prefix", default=PG_PREFIX,
+                        help="PostgreSQL databases are <prefix><size>")
+    parser.add_argument("--data-dir", default=str(DATA_DIR),
+                        help="where the generated rows and SQLite files are kept")
     args = parser.parse_args()
+    DATA_DIR, PG_PREFIX = Path(args.data_dir), args.pg_prefix
     sizes = [2000, 20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     rounds = 3 if args.quick else args.rounds
     setups = [(e, s) for e in args.databases.split(",") for s in sizes]

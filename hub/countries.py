@@ -109,6 +109,11 @@ def region_of(code: str) -> str | None:
     return _REGION_OF.get(code.upper())
 
 
+def region_map() -> MappingProxyType[str, str]:
+    """{country code: UN regional group} for every country in a group."""
+    return _REGION_OF
+
+
 def countries_in_region(region: str) -> list[str]:
     """Return the sorted country codes of a UN regional group (empty for an unknown group)."""
     return sorted(code for code, group in _REGION_OF.items() if group == region)

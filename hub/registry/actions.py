@@ -23,7 +23,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.extensions import db
 from hub.mailer import send_mail
 from hub.models import Member, MemberStatus
-from hub.registry import fields, search, tallies
+from hub.registry import fields, search
 from hub.registry.kinds import (
     BY_KEY,
     DRAFT,
@@ -271,7 +271,7 @@ def enter_state(actor: Member | None, record: Record, state: str, notify: bool =
                 _tell_focal_points(actor, record)
     else:
         record.state = DRAFT
-    tallies.move(record, before)
+    search.restate(record, before)
 
 
 def _tell_focal_points(actor: Member, record: Record) -> None:

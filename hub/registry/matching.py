@@ -9,15 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 
-from hub import access, clock, countries
+from hub import clock, countries
 from hub.extensions import db
-from hub.registry import fields, search
+from hub.registry import fields, match_keys
 from hub.registry.actions import current_locale, region_name
 from hub.registry.exchange import record_json
-from hub.registry.kinds import PUBLISHED
-from hub.registry.models import MODELS, Facet, Need, Record
+from hub.registry.models import MatchKey, Need, Record
 
 
 @dataclass(frozen=True)
@@ -35,43 +34,32 @@ class Match:
 
 
 def _scored(viewer: Any, need: Need, limit: int) -> list[tuple[int, int]]:
-    """(record id, score) of the best `limit` matches, scored and ordered in one query:
-    the thematic areas shared are one grouped read of the facet index, the rest is a
-    few index look-ups per candidate; nothing is loaded but the ids."""
+    """(record id, score) of the best `limit` matches, scored and ordered in one grouped
+    read of the match keys (`hub.registry.match_keys`): the rows of the need's thematic
+    areas with its country, its region or "world", which only the records that match
+    have; nothing is loaded but the ids. The keys are those of published records, which
+    every viewer may read."""
     themes = list(need.thematic_areas or [])
-    country, region = need.country, countries.region_of(need.country)
-    today = clock.now().date()
-    opp, project = MODELS["opportunities"].__table__.c, MODELS["projects"].__table__.c
-    shared = (select(Facet.record_id.label("id"), func.count().label("n"))
-              .where(Facet.name == "theme", Facet.value.in_(themes))
-              .group_by(Facet.record_id).subquery())
-    in_country = search.any_facet("country", [country])
-    geography = [in_country, search.any_facet("open", ["world"])]
-    in_region = false()
+    region = countries.region_of(need.country)
+    places = [match_keys.place("country:", need.country), match_keys.place("world", "")]
     if region:
-        in_region = or_(
-            and_(Record.kind == "projects", search.any_facet("region", [region])),
-            and_(Record.kind == "opportunities", search.any_facet("open_region", [region])))
-        geography.append(in_region)
-    is_opp = Record.kind == "opportunities"
+        places.append(match_keys.place("region:", region))
+    today = clock.now().date()
+    key = MatchKey
+    shared = func.count(distinct(key.theme))
+    # The rest is the record's own (the same on each of its rows).
+    is_opp = func.max(case((key.kind == "opportunities", 1), else_=0))
+    deadline, updated = func.max(key.deadline), func.max(key.updated_at)
     # Half up: 50 x the share of the need's areas covered, in whole points.
-    score = ((100 * shared.c.n + len(themes)) // (2 * len(themes))
-             + case((in_country, 30), (in_region, 20), else_=10)
-             + case((is_opp, 10 + case((opp.deadline <= today + timedelta(days=60), 5),
-                                       else_=0)),
-                    (project.status.in_(["ongoing", "planned"]), 5), else_=0))
-    still_open = or_(~is_opp, opp.deadline >= today, and_(
-        opp.deadline.is_(None), or_(opp.timeframe_end.is_(None), opp.timeframe_end >= today)))
-    stmt = (select(Record.id, score.label("score"))
-            .join(shared, shared.c.id == Record.id)
-            .outerjoin(opp.id.table, opp.id == Record.id)
-            .outerjoin(project.id.table, project.id == Record.id)
-            .where(Record.kind.in_(["opportunities", "projects"]),
-                   access.readable_records(viewer, Record), Record.state == PUBLISHED,
-                   or_(*geography), still_open)
-            .order_by(score.desc(), case((is_opp, 0), else_=1),
-                      opp.deadline.asc().nulls_last(), Record.updated_at.desc(),
-                      Record.id.desc())
+    score = ((100 * shared + len(themes)) // (2 * len(themes)) + func.max(key.geography)
+             + func.max(key.bonus) + case((deadline <= today + timedelta(days=60), 5),
+                                          else_=0))
+    stmt = (select(key.record_id, score.label("score"))
+            .where(key.theme.in_(themes), key.place.in_(places),
+                   or_(key.open_until.is_(None), key.open_until >= today))
+            .group_by(key.record_id)
+            .order_by(score.desc(), is_opp.desc(), deadline.asc().nulls_last(),
+                      updated.desc(), key.record_id.desc())
             .limit(limit))
     return [(rid, int(n)) for rid, n in db.session.execute(stmt)]
 

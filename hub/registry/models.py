@@ -4,10 +4,11 @@
 links, owner, review state, times); each kind adds its own fields in its own table
 (joined-table inheritance, loaded with one extra SELECT per kind present in a list).
 `registry_facet` is a derived index of (name, value) pairs that browsing filters and counts
-on, and `registry_facet_count` the same pre-aggregated by kind and review state; the
-full-text index (SQLite FTS5 table `registry_record_fts`, PostgreSQL column
-`registry_record.search_vector` + GIN) is created by the migration and kept by
-`hub.registry.search`. Imports only `hub`.
+on, `registry_facet_count` the same pre-aggregated by kind and review state,
+`registry_facet_pair_count` by one chosen filter too, and `registry_match_key` what
+matching compares; the full-text index (SQLite FTS5 table `registry_record_fts`,
+PostgreSQL column `registry_record.search_vector` + GIN) is created by the migration and
+kept by `hub.registry.search`. Imports only `hub`.
 """
 
 from __future__ import annotations
@@ -174,6 +175,51 @@ class FacetCount(db.Model):
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
+
+
+class FacetPairCount(db.Model):
+    """How many records of a kind in a review state, found by one facet filter (`name1` =
+    `value1`), have a facet value (`name2`, `value2`): the counts of a page with one
+    filter chosen (a country's page, a theme) without reading every record found. The
+    filters are the few browsing offers (`hub.registry.tallies.PAIR_FILTERS`) and the
+    keys that say what an opportunity is open to. Kept by `hub.registry.tallies`."""
+
+    __tablename__ = "registry_facet_pair_count"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name1: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value1: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name2: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value2: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class MatchKey(db.Model):
+    """What matching compares, for each published project and opportunity: each of its
+    thematic areas with each place it is in or open to (`place` "country:KE",
+    "region:africa" or "world", worth `geography` points), so that the rows one need
+    reads are those of records that share an area and a place; beside them the record's
+    few other inputs to the score and the order. Kept by `hub.registry.match_keys`."""
+
+    __tablename__ = "registry_match_key"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("registry_record.id", ondelete="CASCADE"), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(200), primary_key=True)
+    place: Mapped[str] = mapped_column(String(210), primary_key=True)
+    geography: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    # 10 for an opportunity, 5 for an ongoing or planned project, else 0.
+    bonus: Mapped[int] = mapped_column(default=0)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    # The last day an opportunity is open (its deadline, else the end of its timeframe).
+    open_until: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_registry_match_key_theme_place", "theme", "place", "record_id",
+                            "geography", "kind", "bonus", "deadline", "open_until",
+                            "updated_at"),)
 
 
 class Follow(db.Model):

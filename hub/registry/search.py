@@ -11,8 +11,8 @@ words are ANDed, "quoted phrases" stay together, `OR` between two terms offers a
 leading `-` excludes. Facet counts are one grouped query for the facets not being
 filtered, plus one per filtered facet (counted without its own filter, so a reader can
 widen a choice); each is read from the pre-aggregated counts (`hub.registry.tallies`) when
-its filters are only a kind and a state, else grouped over `registry_facet` joined to the
-records found.
+its filters are only a kind, a state and at most one facet filter of one value, else
+grouped over `registry_facet` joined to the records found.
 
 Imports only `hub`.
 """
@@ -40,7 +40,7 @@ from hub import access, clock, countries, fulltext
 from hub.extensions import db
 from hub.fulltext import PG_CONFIG, TextQuery, parse_query
 from hub.models import Member
-from hub.registry import fields, tallies
+from hub.registry import fields, match_keys, tallies
 from hub.registry.kinds import KINDS
 from hub.registry.models import MODELS, Facet, Record
 
@@ -165,6 +165,7 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
     rows = [{"record_id": record.id, "name": n, "value": v} for n, v in sorted(new)]
     db.session.execute(insert(Facet), rows)
     tallies.replace(record, old, new)
+    match_keys.write(record, new)
     title, body = search_text(record, vocab)
     if _dialect() == "postgresql":
         db.session.execute(
@@ -181,9 +182,19 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
             {"title": title, "body": body, "id": record.id})
 
 
+def restate(record: Record, before: str) -> None:
+    """The record went from review state `before` to `record.state`: its counts and its
+    match keys follow."""
+    if record.id is None or before == record.state:
+        return  # not indexed yet, or no change
+    facets = tallies.stored(record.id)
+    tallies.move(record, before, facets)
+    match_keys.write(record, facets)
+
+
 def unindex(record: Record) -> None:
-    """Before a record is deleted: its facet counts go; its facets go with the row (ON
-    DELETE CASCADE); the FTS5 table is not a foreign key."""
+    """Before a record is deleted: its facet counts go; its facets and match keys go with
+    the row (ON DELETE CASCADE); the FTS5 table is not a foreign key."""
     tallies.forget(record)
     if _dialect() != "postgresql":
         db.session.execute(text("DELETE FROM registry_record_fts WHERE rowid = :id"),
@@ -261,12 +272,8 @@ def conditions(viewer: Member | None, f: Filters, with_kind: bool = True,
     if f.owner_id is not None:
         conds.append(Record.owner_id == f.owner_id)
     for name, values in f.facets.items():
-        if not values:
-            continue
-        if name in {"country", "region"} and f.kind in {None, "opportunities"}:
-            conds.append(open_to(name, values))
-        else:
-            conds.append(any_facet(name, values))
+        if values:
+            conds.append(facet_filter(name, values, f.kind if with_kind else None))
     if f.date_from:
         conds.append(func.coalesce(Record.ends_on, Record.starts_on) >= f.date_from)
     if f.date_to:
@@ -283,17 +290,41 @@ def conditions(viewer: Member | None, f: Filters, with_kind: bool = True,
     return conds
 
 
-def _pre_counted(f: Filters) -> bool:
-    """Whether the pre-aggregated counts answer for these filters: a kind and a state."""
-    return not (f.text or any(f.facets.values()) or f.date_from or f.date_to
-                or f.owner_id is not None or f.open_only)
+def facet_filter(name: str, values: Iterable[str], kind: str | None) -> ColumnElement[bool]:
+    """The records a facet's filter finds among those of `kind` (every kind when None):
+    a country or a region finds what is open to it too, where opportunities are found."""
+    return open_to(name, values) if _finds_open(name, kind) else any_facet(name, values)
+
+
+def _finds_open(name: str, kind: str | None) -> bool:
+    return name in {"country", "region"} and kind in {None, "opportunities"}
+
+
+def _pre_counted(f: Filters, with_facets: bool = False) -> bool:
+    """Whether the pre-aggregated counts answer for these filters: a kind and a state
+    (and, `with_facets`, one facet filter of one value that the pairs count)."""
+    if f.text or f.date_from or f.date_to or f.owner_id is not None or f.open_only:
+        return False
+    chosen = {name: values for name, values in f.facets.items() if values}
+    if not chosen:
+        return True
+    if not with_facets or len(chosen) != 1:
+        return False
+    [(name, values)] = chosen.items()
+    return name in tallies.PAIR_FILTERS and len(set(values)) == 1
 
 
 def _grouped(viewer: Member | None, f: Filters, names: list[str],
              with_kind: bool = True) -> dict[tuple[str, str], int]:
     """{(name, value): records} for the records the filters find."""
-    if _pre_counted(f):
-        return tallies.counts(viewer, names, f.kind if with_kind else None, f.state)
+    kind = f.kind if with_kind else None
+    if _pre_counted(f, with_facets=True):
+        chosen = None
+        for name, values in f.facets.items():
+            if values:  # the one filter
+                chosen = (tallies.chosen_keys(name, values[0], _finds_open(name, kind)),
+                          facet_filter(name, values, kind))
+        return tallies.counts(viewer, names, kind, f.state, chosen)
     ids = select(Record.id).where(*conditions(viewer, f, with_kind=with_kind)).subquery()
     rows = db.session.execute(
         select(Facet.name, Facet.value, func.count())
@@ -304,7 +335,7 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
 
 
 def count(viewer: Member | None, f: Filters) -> int:
-    if _pre_counted(f):
+    if _pre_counted(f, with_facets=True):
         return sum(_grouped(viewer, f, ["kind"]).values())
     ids = select(Record.id).where(*conditions(viewer, f)).subquery()
     return db.session.scalar(select(func.count()).select_from(ids)) or 0

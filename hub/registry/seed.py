@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hub import clock
 from hub.extensions import db
 from hub.models import Member, Role
-from hub.registry import actions
+from hub.registry import actions, fields, search
 from hub.registry.kinds import DRAFT, PUBLISHED, SUBMITTED
 from hub.registry.models import FocalPoint, Follow, Record
 
@@ -286,6 +286,7 @@ def seed_registry(members: list[Member]) -> None:
         Record.title == "Biosafety public awareness in West Africa"))
     if old is not None:
         old.updated_at = clock.now() - timedelta(days=400)
+        search.reindex(old, fields.Vocabulary.load())  # its match keys order by it
     wanjiru = by_email.get("wanjiru@example.org")
     if wanjiru is not None and wanjiru.country:  # Kenya's national focal point
         db.session.add(FocalPoint(country=wanjiru.country, member_id=wanjiru.id,

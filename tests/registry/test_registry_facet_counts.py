@@ -1,8 +1,10 @@
-"""Facet counts (pre-aggregated or grouped) against a straightforward count: the records
-the filters find, loaded one by one, their facets taken from the record itself; for
-random filter combinations, every kind of viewer, and after records are added, edited,
-withdrawn, published and deleted. Matching's scores (computed in SQL) against the
-documented formula applied to every published record."""
+"""Facet counts (pre-aggregated, by one chosen filter, or grouped) against a
+straightforward count: the records the filters find, loaded one by one, their facets taken
+from the record itself; for random filter combinations, every single filter the pairs
+count, every kind of viewer, and after records are added, edited, withdrawn, published and
+deleted. The kept counts and match keys against a rebuild from scratch. Matching's scores
+(computed in SQL from the match keys) against the documented formula applied to every
+published record."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from dataclasses import replace
 import pytest
 
 from hub.extensions import db
-from hub.registry import actions, matching, search, tallies
-from hub.registry.models import FacetCount, Record
+from hub.registry import actions, match_keys, matching, search, tallies
+from hub.registry.models import FacetCount, FacetPairCount, MatchKey, Record
 
 THEMES = ["risk-assessment", "detection-identification", "public-awareness", "socio-economic"]
 COUNTRIES = ["KE", "UG", "GH", "AR", "BR", "FR"]
@@ -48,7 +50,14 @@ def _data(rng: random.Random, kind: str) -> dict:
 def registry(make_record, owner, other, secretariat):
     rng = random.Random(15)
     members = [owner, other, secretariat]
-    records = []
+    # What an opportunity may be open to: a country and its region both (found once),
+    # a region, every country; drafts of the owner's among them.
+    records = [make_record("opportunities", countries=["KE"], regions=["africa"]),
+               make_record("opportunities", countries=["AR"], regions=["africa"]),
+               make_record("opportunities", regions=["africa"], owner=owner, state="draft"),
+               make_record("opportunities", countries=[], regions=[]),
+               make_record("opportunities", countries=["KE"], regions=["africa"], owner=owner,
+                           state="submitted")]
     for n in range(36):
         kind = ("projects", "opportunities", "needs", "resources", "reports")[n % 5]
         state = rng.choice(["published", "published", "submitted", "draft"])
@@ -99,14 +108,39 @@ def _check(viewer, f: search.Filters) -> None:
     assert search.count(viewer, f) == len(search.result_ids(viewer, f))
 
 
+def _kept() -> tuple[dict, dict, set]:
+    one = {(c.kind, c.state, c.name, c.value): c.n
+           for c in db.session.scalars(db.select(FacetCount)) if c.n}
+    two = {(c.kind, c.state, c.name1, c.value1, c.name2, c.value2): c.n
+           for c in db.session.scalars(db.select(FacetPairCount)) if c.n}
+    keys = {(k.record_id, k.theme, k.place, k.geography, k.kind, k.bonus, k.deadline,
+             k.open_until, k.updated_at) for k in db.session.scalars(db.select(MatchKey))}
+    return one, two, keys
+
+
 def _check_tallies() -> None:
-    kept = {(c.kind, c.state, c.name, c.value): c.n
-            for c in db.session.scalars(db.select(FacetCount)) if c.n}
+    kept = _kept()
+    assert kept[1] and kept[2]
     tallies.rebuild()
-    rebuilt = {(c.kind, c.state, c.name, c.value): c.n
-               for c in db.session.scalars(db.select(FacetCount))}
+    match_keys.rebuild()
+    rebuilt = _kept()
     db.session.rollback()
     assert kept == rebuilt
+
+
+def _check_single_filters(viewer, rng: random.Random, tries: int) -> None:
+    """Filters of one facet value, those the pairs count: every filterable facet, the
+    kinds where a country or a region also finds what is open to it and where not."""
+    choices = [("country", c) for c in COUNTRIES] + [
+        ("region", r) for r in ("africa", "grulac", "weog")] + [
+        ("theme", t) for t in THEMES] + [
+        ("type", "funding"), ("type", "manual"), ("status", "ongoing"), ("language", "es")]
+    for name, value in rng.sample(choices, tries):
+        for kind in (None, "opportunities", "projects", rng.choice(["needs", "resources"])):
+            f = search.Filters(kind=kind, facets={name: (value,)},
+                               state=rng.choice([None, None, "published", "draft"]))
+            assert search._pre_counted(f, with_facets=True)
+            _check(viewer, f)
 
 
 def test_facet_counts_equal_a_straight_count(registry, owner, other, secretariat):
@@ -116,6 +150,7 @@ def test_facet_counts_equal_a_straight_count(registry, owner, other, secretariat
         _check(viewer, search.Filters())
         for _n in range(12):
             _check(viewer, _random_filters(rng))
+        _check_single_filters(viewer, rng, 8)
 
 
 def test_counts_follow_edits_withdrawals_and_deletions(registry, owner, other, secretariat):
@@ -136,6 +171,25 @@ def test_counts_follow_edits_withdrawals_and_deletions(registry, owner, other, s
         _check(viewer, search.Filters())
         for _n in range(8):
             _check(viewer, _random_filters(rng))
+        _check_single_filters(viewer, rng, 5)
+
+
+def test_a_kinds_tabs_count_what_is_open_to_the_country(make_record, owner):
+    """The tabs above a project list for Kenya count every kind as its own tab would: the
+    opportunities tab counts those open to Kenya's region and to every country."""
+    make_record("projects", countries=["KE"])
+    make_record("opportunities", countries=["KE"], regions=["africa"])
+    make_record("opportunities", regions=["africa"])
+    make_record("opportunities", countries=[], regions=[])
+    make_record("opportunities", countries=["AR"])
+    make_record("opportunities", regions=["africa"], owner=owner, state="draft")
+    for viewer, opportunities in ((None, 3), (owner, 4)):
+        for chosen in ({"country": ("KE",)}, {"country": ("KE", "UG")},
+                       {"country": ("KE",), "theme": ("risk-assessment",)}):
+            f = search.Filters(kind="projects", facets=chosen)
+            assert search.kind_counts(viewer, f) == {"projects": 1,
+                                                     "opportunities": opportunities}
+            assert search.count(viewer, replace(f, kind="opportunities")) == opportunities
 
 
 def _reference_score(need, record, today) -> int | None:
@@ -171,21 +225,43 @@ def _reference_score(need, record, today) -> int | None:
     return score
 
 
-def test_matching_scores_equal_the_formula(registry, make_record, secretariat):
+def _check_matching(viewer) -> int:
+    """Every need's matches: the documented scores, in the documented order."""
+    from datetime import date
+
     from hub import clock
 
-    rng, _records = registry
-    for kind in ("opportunities", "projects") * 6:
-        make_record(kind, **_data(rng, kind))
     today = clock.now().date()
     needs = db.session.scalars(db.select(Record).where(Record.kind == "needs")).all()
     candidates = db.session.scalars(db.select(Record).where(
         Record.kind.in_(["projects", "opportunities"]))).all()
     checked = 0
     for need in needs:
-        expected = {r.id: s for r in candidates
+        expected = {r: s for r in candidates
                     if (s := _reference_score(need, r, today)) is not None}
-        got = {m.record.id: m.score for m in matching.matches_for(secretariat, need, limit=500)}
-        assert got == expected
+        order = sorted(expected, key=lambda r: (
+            -expected[r], r.kind != "opportunities",
+            (getattr(r, "deadline", None) or date.max).toordinal(),
+            -r.updated_at.timestamp(), -r.id))
+        got = matching.matches_for(viewer, need, limit=500)
+        assert [(m.record.id, m.score) for m in got] == [(r.id, expected[r]) for r in order]
         checked += len(got)
-    assert checked > 10
+    return checked
+
+
+def test_matching_scores_equal_the_formula(registry, make_record, secretariat, owner):
+    rng, records = registry
+    for kind in ("opportunities", "projects") * 6:
+        make_record(kind, **_data(rng, kind))
+    assert _check_matching(secretariat) > 10
+    published = [r for r in records if r.state == "published"
+                 and r.kind in {"projects", "opportunities"}]
+    actions.update_record(secretariat, published[0], {"thematic_areas": THEMES[:2]})
+    actions.return_record(secretariat, published[1], "Please add the dates.")
+    actions.delete_record(secretariat, published[2])
+    drafts = [r for r in records if r.state != "published"
+              and r.kind in {"projects", "opportunities"}]
+    actions.submit_record(drafts[0].owner, drafts[0])
+    actions.publish_record(secretariat, drafts[0])
+    _check_tallies()
+    assert _check_matching(None) == _check_matching(owner) > 10
