@@ -126,4 +126,7 @@ def stored(html: str | None) -> Markup:
 
 def to_text(html: str) -> str:
     """Stored HTML -> plain text, for snippets and email text parts."""
-    return bleach.clean(html or "", tags=set(), strip=True)
+    cleaner = getattr(_per_thread, "text", None)
+    if cleaner is None:  # this thread's own, as `_cleaner` (and not made anew per call)
+        cleaner = _per_thread.text = bleach.Cleaner(tags=set(), strip=True)
+    return cleaner.clean(html or "")

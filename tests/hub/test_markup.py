@@ -53,15 +53,17 @@ def test_threads_rendering_at_once_each_get_their_own_text():
     import threading
 
     texts = [f"Post zq{i:05d} with **bold** and http://example.org/{i} text." for i in range(400)]
-    expected = {t: (markup.render(t), str(markup.render_plain(t))) for t in texts}
+    kinds = (markup.render, lambda t: str(markup.render_plain(t)),
+             lambda t: markup.to_text(markup.render(t)))
+    expected = {t: [kind(t) for kind in kinds] for t in texts}
     wrong: list[tuple[str, str]] = []
     errors: list[BaseException] = []
 
     def work(chunk: list[str]) -> None:
         try:
             for n, text in enumerate(chunk):
-                got = markup.render(text) if n % 2 else str(markup.render_plain(text))
-                if got != expected[text][0 if n % 2 else 1]:
+                got = kinds[n % 3](text)
+                if got != expected[text][n % 3]:
                     wrong.append((text, got))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
