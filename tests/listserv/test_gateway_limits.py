@@ -40,3 +40,24 @@ def test_past_the_recipient_limit_rcpt_answers_452(app, gateway, board, make_mem
         assert client.mail("sender@example.org")[0] == 250
         codes = [client.rcpt("risk@lists.hub.test")[0] for _ in range(5)]
     assert codes == [250, 250, 250, 452, 452]
+
+
+def test_the_smtp_protocol_trace_is_quiet_unless_the_operator_asks_for_it(app):
+    """aiosmtpd logs five INFO lines per message; the gateway keeps its logger at
+    WARNING, unless the operator's logging configuration set a level for it."""
+    import logging
+
+    from listserv import gateway
+    from tests.conftest import free_port
+
+    protocol_log = logging.getLogger("mail.log")
+    saved = protocol_log.level
+    try:
+        for chosen, expected in ((logging.NOTSET, logging.WARNING),
+                                 (logging.DEBUG, logging.DEBUG)):
+            protocol_log.setLevel(chosen)
+            running = gateway.start(app, "127.0.0.1", free_port(), free_port())
+            running.stop()
+            assert protocol_log.level == expected
+    finally:
+        protocol_log.setLevel(saved)
