@@ -188,10 +188,15 @@ def bump(topic_id: int, board_ids: tuple[int | None, ...] = ()) -> None:
 
 
 def _on_pending(sender: Flask, event: Any, **_kw: Any) -> None:
-    """Inside a new (or approved) post's transaction: the revisions move with it."""
-    for statement, params in _revision_updates(event.topic_id, (event.board_id,)):
-        db.session.execute(statement, params,
-                           execution_options={"synchronize_session": False})
+    """Inside a new (or approved) post's transaction: the revisions move with it, in
+    the UPDATEs the post's counters make of the topic and the board (the session's own
+    objects; an increment, whatever another writer did meanwhile)."""
+    topic = db.session.get(Topic, event.topic_id)
+    board = db.session.get(Board, event.board_id)
+    if topic is not None:
+        topic.revision = Topic.revision + 1
+    if board is not None:
+        board.revision = Board.revision + 1
     aftercommit.mark("page", event.post_id)
 
 

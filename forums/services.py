@@ -440,11 +440,13 @@ def _unique_or_conflict() -> Iterator[None]:
 def _finish(post: Post, board: Board, author: Member | None) -> None:
     """Shared tail of both create functions: read marker, event in the transaction,
     commit, event after commit."""
-    if author is not None:
-        advance_read_marker(author.id, post.topic_id, post.id)
     app = signal_sender()
     event = post_event(post, board.id)
+    # First the listeners (the page revisions join the counters' own UPDATEs: nothing
+    # is flushed before them), then the read marker.
     events.post_pending.send(app, event=event)
+    if author is not None:
+        advance_read_marker(author.id, post.topic_id, post.id)
     with _unique_or_conflict():
         db.session.commit()
     # The event's status, not the post's: reading the committed post again costs a query.
@@ -472,7 +474,7 @@ def create_topic(author: Member, board: Board, title: str, body: str, *, source:
     post = Post(author_id=author.id, body=body, html=html, status=status,
                 source=source, kind=kind, position=1, thread_key=key, depth=depth,
                 created_at=now, message_id=message_id, elided=elided or "", change_seq=1,
-                published_seq=1 if status == "published" else 0)
+                published_seq=1 if status == "published" else 0, attachments=[])
     post.topic, post.author = topic, author
     store_attachments(post, attachments)
     with _unique_or_conflict():
@@ -518,7 +520,7 @@ def create_reply(author: Member, topic: Topic, body: str, *, parent: Post | None
                 author_id=author.id, body=body, html=html, status=status, source=source,
                 kind=kind, position=position, thread_key=key, depth=depth, created_at=now,
                 message_id=message_id, elided=elided or "", change_seq=seq,
-                published_seq=seq if status == "published" else 0)
+                published_seq=seq if status == "published" else 0, attachments=[])
     post.author = author
     store_attachments(post, attachments)
     with _unique_or_conflict():
