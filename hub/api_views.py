@@ -51,7 +51,7 @@ def me() -> Any:
 @api.api_view
 def directory() -> Any:
     """The member directory: filters q, country, region, org_type, area (slug); `after` pages."""
-    from hub.views import directory_query
+    from hub.member_views import directory_query
 
     viewer = api.require_member()
     area_id = None
