@@ -1,6 +1,7 @@
 """The forums' pages: the board list, boards, topics (threaded and flat), posting,
-editing, moderation, subscriptions, read markers, attachments and the Secretariat's
-board management. Views parse the request, call one service, render or redirect.
+editing, subscriptions, read markers and attachments (moderators' and the Secretariat's
+pages are in `forums.moderation_views`, on the same blueprint). Views parse the request,
+call one service, render or redirect.
 
 No GET handler writes to the database: read markers move through POST (the page's
 beacon, "mark as read", or posting).
@@ -49,9 +50,7 @@ from forums import (
 from forums import moderation as forum_moderation
 from forums.forms import (
     MODE_LABELS,
-    BoardForm,
     EditForm,
-    MoveForm,
     ReasonForm,
     ReplyForm,
     SubscriptionForm,
@@ -59,11 +58,10 @@ from forums.forms import (
 )
 from forums.mentions import handle
 from forums.models import Attachment, Board, Post, Topic
-from hub import access, api, content, content_forms, inputs, markup, personal
-from hub import services as hub_services
+from hub import access, api, content, inputs, markup, personal
 from hub.errors import HubError, NotAuthenticated, NotFound
 from hub.extensions import db, limiter
-from hub.models import Group, Member
+from hub.models import Member
 from hub.security import safe_next
 from hub.urls import fast_url
 
@@ -88,7 +86,7 @@ def poster_key() -> str:
     return get_remote_address()
 
 
-def _me() -> Member | None:
+def current_member() -> Member | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
@@ -98,7 +96,7 @@ def _sign_in(exc: NotAuthenticated) -> Any:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _form_error(form: Any, exc: HubError) -> None:
+def form_error(form: Any, exc: HubError) -> None:
     placed = False
     for name in exc.fields:
         fld = getattr(form, name, None) or (form.files if name == "attachments"
@@ -115,16 +113,16 @@ def _uploads() -> list[attachments.Upload]:
             for f in request.files.getlist("files") if f and f.filename]
 
 
-def _board(slug: str) -> Board:
-    return services.get_board(_me(), slug)
+def find_board(slug: str) -> Board:
+    return services.get_board(current_member(), slug)
 
 
-def _topic(topic_id: int) -> Topic:
-    return services.get_topic(_me(), topic_id)
+def find_topic(topic_id: int) -> Topic:
+    return services.get_topic(current_member(), topic_id)
 
 
-def _post(post_id: int) -> Post:
-    return services.get_post(_me(), post_id)
+def find_post(post_id: int) -> Post:
+    return services.get_post(current_member(), post_id)
 
 
 def post_url(post: Post, size: int | None = None, view: str = "flat") -> str:
@@ -151,7 +149,7 @@ def return_view() -> str:
 
 @bp.get("/")
 def index() -> Any:
-    me = _me()
+    me = current_member()
     boards = services.readable_boards(me)
     key = cache.index_key(boards)
     if key is not None and (copy := cache.pages().get(key)) is not None:
@@ -193,7 +191,7 @@ def topic_feed(topic_id: int) -> Response:
 @bp.get("/search")
 def search_page() -> Any:
     """Full-text search, newest first, in the boards the reader may read."""
-    me = _me()
+    me = current_member()
     filters, errors = search.parse_filters(me, request.args)
     hits, before = [], None
     if filters.q and not errors:
@@ -212,11 +210,11 @@ def search_page() -> Any:
 
 @bp.get("/<slug>")
 def board(slug: str) -> Any:
-    place = _board(slug)  # access first, always
+    place = find_board(slug)  # access first, always
     key = cache.board_key(place)
     if key is not None and (copy := cache.pages().get(key)) is not None:
         return Response(copy, mimetype="text/html")
-    page = queries.board_page(_me(), place, request.args.get("before"))
+    page = queries.board_page(current_member(), place, request.args.get("before"))
     html = render_template("forums/board.html", page=page, board=place,
                            sub_form=SubscriptionForm(mode=page.subscription),
                            modes=MODE_LABELS)
@@ -229,25 +227,25 @@ def board(slug: str) -> Any:
 def board_live(slug: str) -> Any:
     """The first page of a board's topic rows for this reader (JSON for live.js, after
     it reconnects)."""
-    return jsonify(sockets.board_rows(_me(), _board(slug)))
+    return jsonify(sockets.board_rows(current_member(), find_board(slug)))
 
 
 @bp.route("/<slug>/new", methods=["GET", "POST"])
 @login_required
 @limiter.limit(post_limit, key_func=poster_key, methods=["POST"])
 def new_topic(slug: str) -> Any:
-    place = _board(slug)
-    decision = access.check_post(_me(), place)
+    place = find_board(slug)
+    decision = access.check_post(current_member(), place)
     if not decision:
         flash(decision.message, "error")
         return redirect(url_for("forums.board", slug=slug))
     form = TopicForm()
     if form.validate_on_submit():
         try:
-            post = services.create_topic(_me(), place, form.title.data, form.body.data,
+            post = services.create_topic(current_member(), place, form.title.data, form.body.data,
                                          attachments=_uploads())
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             if post.status == "held":
                 flash(_("Thank you. A moderator will look at your topic before it is "
@@ -260,10 +258,10 @@ def new_topic(slug: str) -> Any:
 @bp.post("/<slug>/subscription")
 @login_required
 def board_subscription(slug: str) -> Any:
-    place = _board(slug)
+    place = find_board(slug)
     form = SubscriptionForm()
     if form.validate_on_submit():
-        subscriptions.set_subscription(_me(), place, form.mode.data)
+        subscriptions.set_subscription(current_member(), place, form.mode.data)
         flash(_("Your email setting for this board is saved: %(mode)s.",
                 mode=MODE_LABELS[form.mode.data]), "success")
     return redirect(url_for("forums.board", slug=slug))
@@ -272,8 +270,8 @@ def board_subscription(slug: str) -> Any:
 @bp.post("/<slug>/read")
 @login_required
 def board_read(slug: str) -> Any:
-    place = _board(slug)
-    read_markers.mark_board_read(_me(), place)
+    place = find_board(slug)
+    read_markers.mark_board_read(current_member(), place)
     flash(_("All topics on this board are marked as read."), "info")
     return redirect(url_for("forums.board", slug=slug))
 
@@ -282,11 +280,11 @@ def board_read(slug: str) -> Any:
 
 @bp.get("/topics/<int:topic_id>")
 def topic(topic_id: int) -> Any:
-    me = _me()
+    me = current_member()
     if access.is_active_member(me):  # the topic and what they have read: one statement
         item, member = queries.member_topic(me, topic_id)  # access first, always
         return _member_topic(item, me, member)
-    item = _topic(topic_id)  # access first, always
+    item = find_topic(topic_id)  # access first, always
     key = cache.topic_key(item)
     if key is not None and (copy := cache.pages().get(key)) is not None:
         return Response(copy, mimetype="text/html")
@@ -300,7 +298,7 @@ def _render_topic(item: Topic,
                   member: queries.Reader | None = None) -> tuple[str, queries.TopicPage]:
     view = "flat" if request.args.get("view") == "flat" else "threaded"
     page = queries.topic_page(
-        _me(), item, view=view, page=request.args.get("page", 1, type=int) or 1,
+        current_member(), item, view=view, page=request.args.get("page", 1, type=int) or 1,
         after=request.args.get("after"), before=request.args.get("before"),
         at=request.args.get("at"), member=member)
     return render_template("forums/topic.html", page=page, topic=item, board=item.board,
@@ -360,11 +358,11 @@ def topic_live(topic_id: int) -> Any:
     reader: every post changed since the topic's change number `seq` (new, published
     since, edited, deleted); without `seq`, posts after position `after` and those
     edited or deleted since `since`."""
-    item = _topic(topic_id)
+    item = find_topic(topic_id)
     after = request.args.get("after", 0, type=int) or 0
     seq = request.args.get("seq", type=int)
     view = "threaded" if request.args.get("view") == "threaded" else "flat"
-    return jsonify(sockets.catch_up(_me(), item, after, _since(), view,
+    return jsonify(sockets.catch_up(current_member(), item, after, _since(), view,
                                     seq=seq if seq is not None and seq >= 0 else None))
 
 
@@ -383,12 +381,12 @@ def _since() -> datetime | None:
 @login_required
 @limiter.limit(post_limit, key_func=poster_key, methods=["POST"])
 def reply(topic_id: int) -> Any:
-    item = _topic(topic_id)
+    item = find_topic(topic_id)
     form = ReplyForm()
     raw_parent = request.values.get("parent_id") or request.args.get("parent")
     parent = None
     if raw_parent and inputs.is_id(raw_parent):
-        parent = services.get_post(_me(), int(raw_parent))
+        parent = services.get_post(current_member(), int(raw_parent))
         if parent.topic_id != item.id:
             abort(404)
     if request.method == "GET":
@@ -397,10 +395,10 @@ def reply(topic_id: int) -> Any:
             form.body.data = _quote(parent)
     if form.validate_on_submit():
         try:
-            post = services.create_reply(_me(), item, form.body.data, parent=parent,
+            post = services.create_reply(current_member(), item, form.body.data, parent=parent,
                                          attachments=_uploads())
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             if post.status == "held":
                 flash(_("Thank you. A moderator will look at your reply before it is "
@@ -424,8 +422,8 @@ def _quote(post: Post) -> str:
 @bp.get("/topics/<int:topic_id>/unread")
 @login_required
 def first_unread(topic_id: int) -> Any:
-    item = _topic(topic_id)
-    post = read_markers.first_unread_post(_me(), item)
+    item = find_topic(topic_id)
+    post = read_markers.first_unread_post(current_member(), item)
     if post is None:
         size = current_app.config["HUB_FORUM_PAGE_SIZE"]
         return redirect(url_for("forums.topic", topic_id=item.id, view="flat",
@@ -437,9 +435,9 @@ def first_unread(topic_id: int) -> Any:
 @login_required
 def topic_read(topic_id: int) -> Any:
     """The read beacon (JavaScript, 204) and the "mark as read" button (redirect)."""
-    item = _topic(topic_id)
+    item = find_topic(topic_id)
     up_to = request.form.get("up_to", type=int)
-    read_markers.mark_topic_read(_me(), item, up_to)
+    read_markers.mark_topic_read(current_member(), item, up_to)
     if request.form.get("beacon"):
         return "", 204
     flash(_("The topic is marked as read."), "info")
@@ -449,56 +447,12 @@ def topic_read(topic_id: int) -> Any:
 @bp.post("/topics/<int:topic_id>/subscription")
 @login_required
 def topic_subscription(topic_id: int) -> Any:
-    item = _topic(topic_id)
+    item = find_topic(topic_id)
     mode = request.form.get("mode", "")
-    subscriptions.set_topic_subscription(_me(), item, mode)
+    subscriptions.set_topic_subscription(current_member(), item, mode)
     flash(_("You are watching this topic.") if mode == "each"
           else _("You no longer watch this topic."), "success")
     return redirect(url_for("forums.topic", topic_id=topic_id))
-
-
-@bp.post("/topics/<int:topic_id>/pin", defaults={"action": "pin"})
-@bp.post("/topics/<int:topic_id>/unpin", defaults={"action": "unpin"})
-@bp.post("/topics/<int:topic_id>/lock", defaults={"action": "lock"})
-@bp.post("/topics/<int:topic_id>/unlock", defaults={"action": "unlock"})
-@login_required
-def topic_action(topic_id: int, action: str) -> Any:
-    item = _topic(topic_id)
-    if action in {"pin", "unpin"}:
-        forum_moderation.set_pinned(_me(), item, action == "pin")
-    else:
-        forum_moderation.set_locked(_me(), item, action == "lock")
-    messages = {"pin": _l("The topic is pinned."), "unpin": _l("The topic is unpinned."),
-                "lock": _l("The topic is locked."), "unlock": _l("The topic is unlocked.")}
-    flash(str(messages[action]), "success")
-    return redirect(safe_next(request.form.get("next"),
-                              url_for("forums.topic", topic_id=topic_id)))
-
-
-@bp.post("/topics/<int:topic_id>/delete")
-@login_required
-def delete_topic(topic_id: int) -> Any:
-    item = _topic(topic_id)
-    forum_moderation.delete_topic(_me(), item)
-    flash(_("The topic is deleted."), "info")
-    return redirect(url_for("forums.board", slug=item.board.slug))
-
-
-@bp.route("/topics/<int:topic_id>/move", methods=["GET", "POST"])
-@login_required
-def move(topic_id: int) -> Any:
-    item = _topic(topic_id)
-    if not access.can_moderate(_me(), item.board):
-        abort(403)
-    targets = [b for b in services.moderated_boards(_me()) if b.id != item.board_id]
-    form = MoveForm()
-    form.board.choices = [(b.slug, b.name) for b in targets]
-    if form.validate_on_submit():
-        target = services.get_board(_me(), form.board.data)
-        forum_moderation.move_topic(_me(), item, target)
-        flash(_("The topic is now on %(board)s.", board=target.name), "success")
-        return redirect(url_for("forums.topic", topic_id=topic_id))
-    return render_template("forums/move.html", topic=item, board=item.board, form=form)
 
 
 # -- a post --------------------------------------------------------------------------------
@@ -507,19 +461,19 @@ def move(topic_id: int) -> Any:
 def post_link(post_id: int) -> Any:
     """A post's permanent link: its flat page, or `?view=threaded` its threaded one."""
     view = "threaded" if request.args.get("view") == "threaded" else "flat"
-    return redirect(post_url(_post(post_id), view=view))
+    return redirect(post_url(find_post(post_id), view=view))
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> Any:
-    post = _post(post_id)
+    post = find_post(post_id)
     topic_ = post.topic
-    if not editing.can_edit(_me(), post, topic_.board):
+    if not editing.can_edit(current_member(), post, topic_.board):
         abort(403)
     form = EditForm(obj=None)
     waiting = editing.pending_edit(post) if editing.edit_needs_approval(
-        _me(), post, topic_.board) else None
+        current_member(), post, topic_.board) else None
     if request.method == "GET":
         # An author goes on from the edit that waits, not from the published text.
         form.body.data = waiting.body if waiting is not None else post.body
@@ -527,13 +481,13 @@ def edit(post_id: int) -> Any:
             else topic_.title
     if form.validate_on_submit():
         try:
-            editing.edit_post(_me(), post, form.body.data,
+            editing.edit_post(current_member(), post, form.body.data,
                                title=form.title.data if post.position == 1 else None)
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             if editing.pending_edit(post) is not None and not access.can_moderate(
-                    _me(), topic_.board):
+                    current_member(), topic_.board):
                 flash(_("Thank you. A moderator will look at your changes; until then the "
                         "post shows the published text."), "info")
             else:
@@ -543,15 +497,15 @@ def edit(post_id: int) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("forums/edit.html", post=post, topic=topic_, board=topic_.board,
                            form=form, waiting=waiting, view=return_view(),
-                           held=editing.edit_needs_approval(_me(), post, topic_.board)
+                           held=editing.edit_needs_approval(current_member(), post, topic_.board)
                            ), status
 
 
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> Any:
-    post = _post(post_id)
-    editing.delete_post(_me(), post)
+    post = find_post(post_id)
+    editing.delete_post(current_member(), post)
     flash(_("The post is deleted."), "info")
     return redirect(safe_next(request.form.get("next"), post_url(post)))
 
@@ -559,8 +513,8 @@ def delete(post_id: int) -> Any:
 @bp.get("/posts/<int:post_id>/history")
 @login_required
 def history(post_id: int) -> str:
-    post = _post(post_id)
-    rows = editing.revisions(_me(), post)
+    post = find_post(post_id)
+    rows = editing.revisions(current_member(), post)
     return render_template("forums/history.html", post=post, topic=post.topic,
                            board=post.topic.board, revisions=rows, stored=markup.stored)
 
@@ -568,89 +522,19 @@ def history(post_id: int) -> str:
 @bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
 @login_required
 def flag(post_id: int) -> Any:
-    post = _post(post_id)
+    post = find_post(post_id)
     form = ReasonForm()
     form.reason.label.text = _("What is wrong with this post?")
     if form.validate_on_submit():
         try:
-            forum_moderation.flag_post(_me(), post, form.reason.data)
+            forum_moderation.flag_post(current_member(), post, form.reason.data)
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("Thank you. The moderators will look at this post."), "success")
             return redirect(post_url(post))
     return render_template("forums/flag.html", post=post, topic=post.topic,
                            board=post.topic.board, form=form)
-
-
-# -- moderation ----------------------------------------------------------------------------
-
-@bp.get("/moderation")
-@login_required
-def moderation() -> str:
-    items = forum_moderation.moderation_queue(_me())
-    if not items and not services.moderated_boards(_me()):
-        abort(403)
-    return render_template("forums/moderation.html", items=items, reject_form=ReasonForm(),
-                           diff=editing.edit_diff)
-
-
-def _back(post: Post) -> str:
-    return safe_next(request.form.get("next"), url_for("forums.moderation"))
-
-
-@bp.post("/posts/<int:post_id>/approve")
-@login_required
-def approve(post_id: int) -> Any:
-    post = _post(post_id)
-    forum_moderation.approve_post(_me(), post)
-    flash(_("The post is published."), "success")
-    return redirect(_back(post))
-
-
-@bp.post("/posts/<int:post_id>/reject")
-@login_required
-def reject(post_id: int) -> Any:
-    post = _post(post_id)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(_("Please give the author a reason."), "error")
-        return redirect(_back(post))
-    forum_moderation.reject_post(_me(), post, form.reason.data)
-    flash(_("The post is rejected; the author has been told why."), "info")
-    return redirect(_back(post))
-
-
-@bp.post("/edits/<int:edit_id>/approve")
-@login_required
-def approve_edit(edit_id: int) -> Any:
-    edit = editing.get_edit(_me(), edit_id)
-    editing.approve_edit(_me(), edit)
-    flash(_("The edit is published."), "success")
-    return redirect(_back(edit.post))
-
-
-@bp.post("/edits/<int:edit_id>/reject")
-@login_required
-def reject_edit(edit_id: int) -> Any:
-    edit = editing.get_edit(_me(), edit_id)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(_("Please give the author a reason."), "error")
-        return redirect(_back(edit.post))
-    editing.reject_edit(_me(), edit, form.reason.data)
-    flash(_("The edit is rejected; the published text stays and the author has been told "
-            "why."), "info")
-    return redirect(_back(edit.post))
-
-
-@bp.post("/posts/<int:post_id>/dismiss")
-@login_required
-def dismiss(post_id: int) -> Any:
-    post = _post(post_id)
-    forum_moderation.dismiss_flags(_me(), post)
-    flash(_("The reports are dismissed."), "info")
-    return redirect(_back(post))
 
 
 # -- attachments ---------------------------------------------------------------------------
@@ -679,86 +563,7 @@ def attachment(attachment_id: int, filename: str) -> Response:
     row = db.session.get(Attachment, attachment_id)
     if row is None:
         abort(404)
-    return serve_attachment(row, _me())
-
-
-# -- the Secretariat's board management ----------------------------------------------------
-
-def _secretariat() -> Member:
-    me = _me()
-    if not access.is_secretariat(me):
-        abort(403)
-    return me
-
-
-def _board_data(form: BoardForm, include_slug: bool) -> services.BoardData:
-    return services.BoardData(
-        slug=form.slug.data if include_slug else None, name=form.name.data or "",
-        description=form.description.data or "", visibility=form.visibility.data,
-        group=form.group.data or "", posting=form.posting.data,
-        moderator_group=form.moderator_group.data or "",
-        premoderated=bool(form.premoderated.data), locked=bool(form.locked.data),
-        thematic_area=form.thematic_area.data or "", category=form.category.data or "",
-        position=form.position.data, translations=content_forms.read(form),
-        source_lang=content_forms.source(form),
-    )
-
-
-def _board_form(board: Board | None = None) -> BoardForm:
-    form = BoardForm(obj=board if request.method == "GET" else None)
-    groups = list(db.session.scalars(db.select(Group).order_by(Group.name)))
-    form.fill_choices(hub_services.thematic_areas(), groups)
-    if board is not None and request.method == "GET":
-        form.group.data = board.group.slug if board.group else ""
-        form.moderator_group.data = board.moderator_group.slug if board.moderator_group else ""
-        form.thematic_area.data = board.thematic_area.slug if board.thematic_area else ""
-        content_forms.fill(form, board)
-    return form
-
-
-@bp.route("/manage", methods=["GET", "POST"])
-@login_required
-def manage() -> Any:
-    me = _secretariat()
-    form = _board_form()
-    if form.validate_on_submit():
-        if (form.slug.data or "").strip().lower() in RESERVED:
-            form.slug.errors = [_("That slug is reserved; choose another.")]
-        else:
-            try:
-                created = services.create_board(me, _board_data(form, True))
-            except HubError as exc:
-                _form_error(form, exc)
-            else:
-                flash(_("The board %(name)s is created.", name=created.name), "success")
-                return redirect(url_for("forums.manage"))
-    boards = list(db.session.scalars(
-        db.select(Board).order_by(Board.kind, Board.category, Board.position, Board.name)))
-    status = 422 if request.method == "POST" else 200
-    return render_template("forums/manage.html", boards=boards, form=form), status
-
-
-@bp.route("/manage/<slug>", methods=["GET", "POST"])
-@login_required
-def manage_board(slug: str) -> Any:
-    me = _secretariat()
-    place = db.session.scalar(db.select(Board).where(Board.slug == slug))
-    if place is None:
-        abort(404)
-    form = _board_form(place)
-    form.slug.data = place.slug
-    form.slug.render_kw = {"readonly": True}
-    if form.validate_on_submit():
-        try:
-            services.update_board(me, place, _board_data(form, False))
-        except HubError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            flash(_("The board %(name)s is saved.", name=place.name), "success")
-            return redirect(url_for("forums.manage"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("forums/board_form.html", board=place, form=form), status
+    return serve_attachment(row, current_member())
 
 
 # -- wiring --------------------------------------------------------------------------------
@@ -768,6 +573,7 @@ def _is_moderator(who: Any) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from forums import moderation_views  # noqa: F401 - its routes join `bp` first
     from hub.views import nav_item
 
     app.register_blueprint(bp)
@@ -779,7 +585,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_global()
     def forums_summary() -> queries.Summary:
-        return queries.summary(_me())
+        return queries.summary(current_member())
 
     @app.template_global()
     def forum_post_url(post: Post) -> str:
