@@ -1,6 +1,7 @@
-"""The conferences' pages: the list, the public page, registration, the participants'
-discussion (round by round), moderation, statistics, invitations, the rounds, the
-proceedings editor and the published proceedings. Views parse the request, call one
+"""The conferences' pages: the list, creating and editing, the public page,
+registration, participants and invitations, and the participants' discussion (round by
+round); the rounds, moderation, statistics and proceedings are in
+`conferences.running_views`, on the same blueprint. Views parse the request, call one
 service, render or redirect; no GET handler writes to the database.
 
 Anything of a closed conference's discussion answers 404 to outsiders, never 403.
@@ -16,7 +17,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,23 +29,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from conferences import agenda, cancellation, editing, participation, services, times
+from conferences import cancellation, editing, participation, services, times
 from conferences import proceedings as proc
 from conferences.forms import (
     AnonymityForm,
     ApplyForm,
     ArchiveForm,
     CancelForm,
-    CompileForm,
     ConferenceForm,
     DeleteForm,
     DocumentForm,
-    HeldEditForm,
     InviteForm,
     PartnerForm,
-    ProceedingsForm,
     ReasonForm,
-    RoundForm,
     SummaryForm,
     to_local,
     to_utc,
@@ -59,21 +55,18 @@ from conferences.models import (
     Partner,
 )
 from forums import attachments, queries
-from forums import services as forums
-from hub import access, content, content_forms, countries, markup
+from hub import access, content, content_forms, countries
 from hub import services as hub_services
-from hub.errors import HubError, NotAuthenticated, NotFound
+from hub.errors import HubError, NotAuthenticated
 from hub.extensions import db
 from hub.forms import ORG_TYPE_LABELS, REGION_LABELS, options
-from hub.i18n import LANGUAGE_NAMES
 from hub.models import Group, Member
-from hub.security import safe_next
 
 bp = Blueprint("conferences", __name__, url_prefix="/conferences", static_folder="static",
                static_url_path="/static")
 
 
-def _me() -> Member | None:
+def current_member() -> Member | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
@@ -83,7 +76,7 @@ def _sign_in(exc: NotAuthenticated) -> Any:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _form_error(form: Any, exc: HubError) -> None:
+def form_error(form: Any, exc: HubError) -> None:
     placed = False
     for name in exc.fields:
         fld = getattr(form, name, None)
@@ -94,27 +87,27 @@ def _form_error(form: Any, exc: HubError) -> None:
         flash(exc.message, "error")
 
 
-def _conference(slug: str) -> Conference:
-    return services.get_conference(_me(), slug)
+def find_conference(slug: str) -> Conference:
+    return services.get_conference(current_member(), slug)
 
 
-def _managed(slug: str) -> Conference:
-    conference = _conference(slug)
-    services.require_manager(_me(), conference)
+def managed_conference(slug: str) -> Conference:
+    conference = find_conference(slug)
+    services.require_manager(current_member(), conference)
     return conference
 
 
-def _secretariat(slug: str) -> Conference:
-    conference = _conference(slug)
-    if not access.is_secretariat(_me()):
-        services.require_manager(_me(), conference)  # 404 for outsiders
+def secretariat_conference(slug: str) -> Conference:
+    conference = find_conference(slug)
+    if not access.is_secretariat(current_member()):
+        services.require_manager(current_member(), conference)  # 404 for outsiders
         abort(403)
     return conference
 
 
 def _participant(slug: str) -> Conference:
-    conference = _conference(slug)
-    services.require_participant(_me(), conference)
+    conference = find_conference(slug)
+    services.require_participant(current_member(), conference)
     return conference
 
 
@@ -125,9 +118,9 @@ def _upload(name: str) -> attachments.Upload | None:
     return attachments.Upload(item.filename, item.mimetype or "", item.read())
 
 
-def _context(conference: Conference) -> dict[str, Any]:
+def page_context(conference: Conference) -> dict[str, Any]:
     """What every conference page's header needs."""
-    me = _me()
+    me = current_member()
     state = services.status(conference)
     return {
         "conference": conference, "state": state,
@@ -142,8 +135,9 @@ def _context(conference: Conference) -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("conferences/index.html", listing=services.listing(_me()),
-                           labels=services.STATUS_LABELS, secretariat=access.is_secretariat(_me()))
+    me = current_member()
+    return render_template("conferences/index.html", listing=services.listing(me),
+                           labels=services.STATUS_LABELS, secretariat=access.is_secretariat(me))
 
 
 # -- creating and editing ------------------------------------------------------------------------
@@ -183,15 +177,16 @@ def _conference_data(form: ConferenceForm, creating: bool, secretariat: bool
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> Any:
-    if not access.is_secretariat(_me()):
+    if not access.is_secretariat(current_member()):
         abort(403)
     form = ConferenceForm()
     _fill_form(form)
     if form.validate_on_submit():
         try:
-            conference = editing.create_conference(_me(), _conference_data(form, True, True))
+            conference = editing.create_conference(current_member(),
+                                                   _conference_data(form, True, True))
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The e-conference is created. Add its rounds next."), "success")
             return redirect(url_for("conferences.detail", slug=conference.slug))
@@ -202,8 +197,8 @@ def new() -> Any:
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str) -> Any:
-    conference = _managed(slug)
-    secretariat = access.is_secretariat(_me())
+    conference = managed_conference(slug)
+    secretariat = access.is_secretariat(current_member())
     form = ConferenceForm(obj=conference if request.method == "GET" else None)
     _fill_form(form)
     if request.method == "GET":
@@ -221,11 +216,11 @@ def edit(slug: str) -> Any:
     form.slug.data = conference.slug
     if form.validate_on_submit():
         try:
-            editing.update_conference(_me(), conference,
+            editing.update_conference(current_member(), conference,
                                       _conference_data(form, False, secretariat))
         except HubError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The e-conference is saved."), "success")
             return redirect(url_for("conferences.detail", slug=slug))
@@ -233,17 +228,17 @@ def edit(slug: str) -> Any:
     return render_template("conferences/form.html", form=form, partner_form=PartnerForm(),
                            document_form=DocumentForm(),
                            archive_form=ArchiveForm(archive=editing.archive_state(conference)),
-                           **_context(conference)), status
+                           **page_context(conference)), status
 
 
 @bp.post("/<slug>/partners")
 @login_required
 def add_partner(slug: str) -> Any:
-    conference = _managed(slug)
+    conference = managed_conference(slug)
     form = PartnerForm()
     if form.validate_on_submit():
         try:
-            editing.add_partner(_me(), conference, form.name.data, form.url.data or "",
+            editing.add_partner(current_member(), conference, form.name.data, form.url.data or "",
                                 _upload("logo"))
         except HubError as exc:
             flash(exc.message, "error")
@@ -257,14 +252,14 @@ def add_partner(slug: str) -> Any:
 @bp.post("/<slug>/partners/<int:partner_id>/delete")
 @login_required
 def remove_partner(slug: str, partner_id: int) -> Any:
-    editing.remove_partner(_me(), _managed(slug), partner_id)
+    editing.remove_partner(current_member(), managed_conference(slug), partner_id)
     flash(_("The partner is removed."), "info")
     return redirect(url_for("conferences.edit", slug=slug) + "#partners")
 
 
 @bp.get("/<slug>/partners/<int:partner_id>/logo")
 def partner_logo(slug: str, partner_id: int) -> Response:
-    conference = _conference(slug)
+    conference = find_conference(slug)
     partner = db.session.get(Partner, partner_id)
     if partner is None or partner.conference_id != conference.id or not partner.logo_sha256:
         abort(404)
@@ -274,11 +269,11 @@ def partner_logo(slug: str, partner_id: int) -> Response:
 @bp.post("/<slug>/documents")
 @login_required
 def add_document(slug: str) -> Any:
-    conference = _managed(slug)
+    conference = managed_conference(slug)
     form = DocumentForm()
     if form.validate_on_submit():
         try:
-            editing.add_document(_me(), conference, form.title.data, form.url.data or "",
+            editing.add_document(current_member(), conference, form.title.data, form.url.data or "",
                                  _upload("file"))
         except HubError as exc:
             flash(exc.message, "error")
@@ -292,14 +287,14 @@ def add_document(slug: str) -> Any:
 @bp.post("/<slug>/documents/<int:document_id>/delete")
 @login_required
 def remove_document(slug: str, document_id: int) -> Any:
-    editing.remove_document(_me(), _managed(slug), document_id)
+    editing.remove_document(current_member(), managed_conference(slug), document_id)
     flash(_("The document is removed."), "info")
     return redirect(url_for("conferences.edit", slug=slug) + "#documents")
 
 
 @bp.get("/<slug>/documents/<int:document_id>/<path:filename>")
 def document(slug: str, document_id: int, filename: str) -> Response:
-    conference = _conference(slug)
+    conference = find_conference(slug)
     row = db.session.get(Document, document_id)
     if row is None or row.conference_id != conference.id or not row.sha256:
         abort(404)
@@ -321,11 +316,11 @@ def _blob(sha: str, content_type: str, name: str, inline: bool) -> Response:
 @bp.post("/<slug>/archive")
 @login_required
 def archive(slug: str) -> Any:
-    conference = _secretariat(slug)
+    conference = secretariat_conference(slug)
     form = ArchiveForm()
     if form.validate_on_submit():
         try:
-            editing.set_archive(_me(), conference, form.archive.data)
+            editing.set_archive(current_member(), conference, form.archive.data)
         except HubError as exc:
             flash(exc.message, "error")
         else:
@@ -336,14 +331,14 @@ def archive(slug: str) -> Any:
 @bp.route("/<slug>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(slug: str) -> Any:
-    conference = _secretariat(slug)
+    conference = secretariat_conference(slug)
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            cancellation.cancel_conference(_me(), conference, form.reason.data)
+            cancellation.cancel_conference(current_member(), conference, form.reason.data)
         except HubError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             flash(_("The e-conference is cancelled. Everyone concerned is emailed the "
                     "reason."), "success")
@@ -351,13 +346,13 @@ def cancel(slug: str) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/cancel.html", form=form,
                            refusal=cancellation.cancellation_refusal(conference),
-                           **_context(conference)), status
+                           **page_context(conference)), status
 
 
 @bp.route("/<slug>/delete", methods=["GET", "POST"])
 @login_required
 def delete(slug: str) -> Any:
-    conference = _secretariat(slug)
+    conference = secretariat_conference(slug)
     form = DeleteForm()
     if form.validate_on_submit():
         if form.confirm.data.strip() != conference.slug:
@@ -365,7 +360,7 @@ def delete(slug: str) -> Any:
         else:
             title = conference.title
             try:
-                cancellation.delete_conference(_me(), conference)
+                cancellation.delete_conference(current_member(), conference)
             except HubError as exc:
                 db.session.rollback()
                 flash(exc.message, "error")
@@ -375,18 +370,18 @@ def delete(slug: str) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/delete.html", form=form,
                            refusal=cancellation.deletion_refusal(conference),
-                           **_context(conference)), status
+                           **page_context(conference)), status
 
 
 # -- the public page ----------------------------------------------------------------------------
 
 @bp.get("/<slug>")
 def detail(slug: str) -> str:
-    conference = _conference(slug)
-    me = _me()
+    conference = find_conference(slug)
+    me = current_member()
     registration = services.registration_of(me, conference) if me else None
     proceedings = proc.get(conference)
-    context = _context(conference)
+    context = page_context(conference)
     return render_template(
         "conferences/detail.html", registration=registration,
         registration_open=services.registration_is_open(conference),
@@ -404,14 +399,14 @@ def detail(slug: str) -> str:
 @bp.route("/<slug>/register", methods=["GET", "POST"])
 @login_required
 def register(slug: str) -> Any:
-    conference = _conference(slug)
+    conference = find_conference(slug)
     form = ApplyForm()
     if form.validate_on_submit():
         try:
-            registration = participation.apply(_me(), conference, form.motivation.data,
+            registration = participation.apply(current_member(), conference, form.motivation.data,
                                                bool(form.anonymous.data))
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             if registration.status == APPROVED:
                 flash(_("You are registered. Welcome to the e-conference!"), "success")
@@ -422,8 +417,8 @@ def register(slug: str) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("conferences/register.html", form=form,
                            refusal=participation.registration_refusal(conference),
-                           registration=services.registration_of(_me(), conference),
-                           **_context(conference)), status
+                           registration=services.registration_of(current_member(), conference),
+                           **page_context(conference)), status
 
 
 @bp.post("/<slug>/registration/<action>")
@@ -431,17 +426,17 @@ def register(slug: str) -> Any:
 def registration_action(slug: str, action: str) -> Any:
     if action not in {"withdraw", "accept", "anonymity"}:
         abort(404)
-    conference = _conference(slug)
+    conference = find_conference(slug)
     if action == "withdraw":
-        participation.withdraw(_me(), conference)
+        participation.withdraw(current_member(), conference)
         flash(_("You have left the e-conference."), "info")
     elif action == "accept":
-        participation.accept_invitation(_me(), conference)
+        participation.accept_invitation(current_member(), conference)
         flash(_("You are registered. Welcome to the e-conference!"), "success")
     else:
         form = AnonymityForm()
         if form.validate_on_submit():
-            participation.set_anonymous(_me(), conference, bool(form.anonymous.data))
+            participation.set_anonymous(current_member(), conference, bool(form.anonymous.data))
             flash(_("Your choice for the proceedings is saved."), "success")
     return redirect(url_for("conferences.detail", slug=slug))
 
@@ -451,14 +446,14 @@ def registration_action(slug: str, action: str) -> Any:
 @bp.get("/<slug>/participants")
 @login_required
 def participants(slug: str) -> str:
-    conference = _managed(slug)
+    conference = managed_conference(slug)
     rows = services.registrations(conference)
     return render_template(
         "conferences/participants.html", pending=[r for r in rows if r.status == PENDING],
         approved=[r for r in rows if r.status == APPROVED],
         invited=[r for r in rows if r.status == INVITED],
         others=[r for r in rows if r.status not in {PENDING, APPROVED, INVITED}],
-        reason_form=ReasonForm(), org_types=ORG_TYPE_LABELS, **_context(conference))
+        reason_form=ReasonForm(), org_types=ORG_TYPE_LABELS, **page_context(conference))
 
 
 @bp.post("/<slug>/registrations/<int:registration_id>/<action>")
@@ -466,18 +461,18 @@ def participants(slug: str) -> str:
 def decide(slug: str, registration_id: int, action: str) -> Any:
     if action not in {"approve", "decline"}:
         abort(404)
-    conference = _managed(slug)
-    registration = participation.get_registration(_me(), conference, registration_id)
+    conference = managed_conference(slug)
+    registration = participation.get_registration(current_member(), conference, registration_id)
     name = registration.member.name
     if action == "approve":
-        participation.approve(_me(), registration)
+        participation.approve(current_member(), registration)
         flash(_("%(name)s is a participant now and has been told.", name=name), "success")
     else:
         form = ReasonForm()
         if not form.validate_on_submit():
             flash(_("Please give the applicant a reason."), "error")
         else:
-            participation.decline(_me(), registration, form.reason.data)
+            participation.decline(current_member(), registration, form.reason.data)
             flash(_("The registration of %(name)s is declined; the reason was emailed.",
                     name=name), "info")
     return redirect(url_for("conferences.participants", slug=slug))
@@ -485,7 +480,7 @@ def decide(slug: str, registration_id: int, action: str) -> Any:
 
 def _invite_form(conference: Conference) -> InviteForm:
     form = InviteForm()
-    me = _me()
+    me = current_member()
     groups = db.session.scalars(db.select(Group).where(Group.kind != "conference")
                                 .order_by(Group.name)).all()
     if not access.is_secretariat(me):
@@ -498,17 +493,17 @@ def _invite_form(conference: Conference) -> InviteForm:
 @bp.route("/<slug>/invite", methods=["GET", "POST"])
 @login_required
 def invite(slug: str) -> Any:
-    conference = _managed(slug)
+    conference = managed_conference(slug)
     form = _invite_form(conference)
     report = None
     if form.validate_on_submit():
         try:
-            report = participation.invite(_me(), conference, form.people.data or "",
+            report = participation.invite(current_member(), conference, form.people.data or "",
                                           form.group.data or "")
         except HubError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
     return render_template("conferences/invite.html", form=form, report=report,
-                           **_context(conference))
+                           **page_context(conference))
 
 
 # -- the discussion ---------------------------------------------------------------------------
@@ -516,7 +511,7 @@ def invite(slug: str) -> Any:
 @bp.get("/<slug>/discussion")
 def discussion(slug: str) -> str:
     conference = _participant(slug)
-    me = _me()
+    me = current_member()
     board = conference.board
     pinned, topics, nxt = queries.board_topics(me, board, request.args.get("before"))
     round_topics = {r.topic_id for r in conference.rounds if r.topic_id}
@@ -524,247 +519,13 @@ def discussion(slug: str) -> str:
     return render_template(
         "conferences/discussion.html", board=board, others=others, next_args=nxt,
         post=access.check_post(me, board), summary_form=SummaryForm(),
-        current_rounds=services.current_rounds(conference), **_context(conference))
-
-
-# -- rounds ------------------------------------------------------------------------------------
-
-def _round_data(form: RoundForm) -> agenda.RoundData:
-    return agenda.RoundData(title=form.title.data, question=form.question.data,
-                            opens_at=to_utc(form.opens_at.data),
-                            closes_at=to_utc(form.closes_at.data),
-                            translations=content_forms.read(form),
-                            source_lang=content_forms.source(form))
-
-
-@bp.route("/<slug>/rounds/new", methods=["GET", "POST"])
-@login_required
-def new_round(slug: str) -> Any:
-    conference = _managed(slug)
-    form = RoundForm()
-    if form.validate_on_submit():
-        try:
-            agenda.add_round(_me(), conference, _round_data(form))
-        except HubError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            flash(_("The round is added to the agenda."), "success")
-            return redirect(url_for("conferences.detail", slug=slug) + "#agenda")
-    status = 422 if request.method == "POST" else 200
-    return render_template("conferences/round_form.html", form=form, item=None,
-                           **_context(conference)), status
-
-
-@bp.route("/<slug>/rounds/<int:round_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_round(slug: str, round_id: int) -> Any:
-    conference = _managed(slug)
-    item = agenda.get_round(_me(), conference, round_id)
-    form = RoundForm(obj=item if request.method == "GET" else None)
-    if request.method == "GET":
-        form.opens_at.data, form.closes_at.data = to_local(item.opens_at), to_local(
-            item.closes_at)
-        content_forms.fill(form, item)
-    if form.validate_on_submit():
-        try:
-            agenda.update_round(_me(), item, _round_data(form))
-        except HubError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-        else:
-            flash(_("The round is saved."), "success")
-            return redirect(url_for("conferences.detail", slug=slug) + "#agenda")
-    status = 422 if request.method == "POST" else 200
-    return render_template("conferences/round_form.html", form=form, item=item,
-                           **_context(conference)), status
-
-
-@bp.post("/<slug>/rounds/<int:round_id>/<action>")
-@login_required
-def round_action(slug: str, round_id: int, action: str) -> Any:
-    if action not in {"lock", "unlock", "pin", "unpin", "delete"}:
-        abort(404)
-    conference = _managed(slug)
-    item = agenda.get_round(_me(), conference, round_id)
-    if action in {"lock", "unlock"}:
-        agenda.set_round_locked(_me(), item, action == "lock")
-        flash(_("The round is locked.") if action == "lock" else _("The round is unlocked."),
-              "success")
-    elif action in {"pin", "unpin"}:
-        agenda.set_round_pinned(_me(), item, action == "pin")
-        flash(_("The round is pinned.") if action == "pin" else _("The round is unpinned."),
-              "success")
-    else:
-        agenda.delete_round(_me(), item)
-        flash(_("The round is removed from the agenda."), "info")
-    return redirect(safe_next(request.form.get("next"),
-                              url_for("conferences.detail", slug=slug) + "#agenda"))
-
-
-@bp.route("/<slug>/rounds/<int:round_id>/summary", methods=["GET", "POST"])
-@login_required
-def summary(slug: str, round_id: int) -> Any:
-    conference = _managed(slug)
-    item = agenda.get_round(_me(), conference, round_id)
-    form = SummaryForm()
-    if form.validate_on_submit():
-        try:
-            post = agenda.post_summary(_me(), item, form.body.data)
-        except HubError as exc:
-            _form_error(form, exc)
-        else:
-            flash(_("The summary is posted in the round's thread."), "success")
-            return redirect(url_for("forums.post_link", post_id=post.id, view="threaded"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("conferences/summary.html", form=form, item=item,
-                           decision=access.check_post(_me(), conference.board,
-                                                      kind="summary"),
-                           **_context(conference)), status
-
-
-# -- moderation --------------------------------------------------------------------------------
-
-@bp.get("/<slug>/moderation")
-@login_required
-def moderation(slug: str) -> str:
-    conference = _managed(slug)
-    return render_template("conferences/moderation.html",
-                           posts=services.held_posts(_me(), conference),
-                           reason_form=ReasonForm(), **_context(conference))
-
-
-@bp.route("/<slug>/moderation/<int:post_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_held(slug: str, post_id: int) -> Any:
-    conference = _managed(slug)
-    post = forums.get_post(_me(), post_id)
-    if post.topic.board_id != conference.board_id:
-        raise NotFound(_("No such post."))
-    form = HeldEditForm()
-    if request.method == "GET":
-        form.body.data = post.body
-    if form.validate_on_submit():
-        try:
-            services.edit_and_approve(_me(), post, form.body.data)
-        except HubError as exc:
-            _form_error(form, exc)
-        else:
-            flash(_("The post is edited and published; it is marked as edited by a "
-                    "moderator."), "success")
-            return redirect(url_for("conferences.moderation", slug=slug))
-    status = 422 if request.method == "POST" else 200
-    return render_template("conferences/edit_held.html", form=form, post=post,
-                           **_context(conference)), status
-
-
-@bp.get("/<slug>/statistics")
-@login_required
-def statistics(slug: str) -> str:
-    conference = _managed(slug)
-    from flask_babel import get_locale
-
-    return render_template("conferences/statistics.html",
-                           stats=services.statistics(conference, str(get_locale() or "en")),
-                           **_context(conference))
-
-
-# -- proceedings --------------------------------------------------------------------------------
-
-@bp.get("/<slug>/proceedings/edit")
-@login_required
-def proceedings_editor(slug: str) -> str:
-    conference = _secretariat(slug)
-    row = proc.get(conference)
-    compile_form = CompileForm(language=row.language if row else "en")
-    compile_form.language.choices = options(LANGUAGE_NAMES.items())
-    form = ProceedingsForm(obj=row)
-    return render_template("conferences/proceedings_edit.html", row=row, form=form,
-                           compile_form=compile_form,
-                           can_compile=services.status(conference) in {services.CLOSED,
-                                                                       services.PUBLISHED},
-                           **_context(conference))
-
-
-@bp.post("/<slug>/proceedings/compile")
-@login_required
-def proceedings_compile(slug: str) -> Any:
-    conference = _secretariat(slug)
-    form = CompileForm()
-    form.language.choices = options(LANGUAGE_NAMES.items())
-    if form.validate_on_submit():
-        proc.compile_draft(_me(), conference, form.language.data)
-        flash(_("The draft is compiled from the conference. Your edited texts are kept."),
-              "success")
-    return redirect(url_for("conferences.proceedings_editor", slug=slug))
-
-
-@bp.post("/<slug>/proceedings/edit")
-@login_required
-def proceedings_save(slug: str) -> Any:
-    conference = _secretariat(slug)
-    form = ProceedingsForm()
-    if form.validate_on_submit():
-        summaries = {key.removeprefix("summary-"): value for key, value in request.form.items()
-                     if key.startswith("summary-")}
-        try:
-            proc.update_draft(_me(), conference, title=form.title.data,
-                              introduction=form.introduction.data or "",
-                              conclusions=form.conclusions.data or "", summaries=summaries)
-        except HubError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(_("The draft is saved."), "success")
-    else:
-        flash(_("The proceedings need a title."), "error")
-    return redirect(url_for("conferences.proceedings_editor", slug=slug))
-
-
-@bp.post("/<slug>/proceedings/publish")
-@login_required
-def proceedings_publish(slug: str) -> Any:
-    conference = _secretariat(slug)
-    proc.publish(_me(), conference)
-    flash(_("The proceedings are published: a public page, a PDF and a text version. The "
-            "participants have been emailed."), "success")
-    return redirect(url_for("conferences.proceedings", slug=slug))
-
-
-@bp.get("/<slug>/proceedings")
-def proceedings(slug: str) -> str:
-    conference = _conference(slug)
-    draft = request.args.get("draft") == "1" and access.is_secretariat(_me())
-    if draft:
-        row = proc.get(conference)
-        if row is None or not row.content:
-            raise NotFound(_("Compile the proceedings first."))
-        data = proc.edition(row)
-    else:
-        row = proc.published(conference)
-        data = row.edition
-    return render_template("conferences/proceedings.html", data=data, row=row, draft=draft,
-                           stored=markup.stored, links=proc.public_urls(conference),
-                           **_context(conference))
-
-
-@bp.get("/<slug>/proceedings.pdf")
-def proceedings_pdf(slug: str) -> Response:
-    row = proc.published(_conference(slug))
-    response = current_app.response_class(row.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-proceedings.pdf"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@bp.get("/<slug>/proceedings.txt")
-def proceedings_text(slug: str) -> Response:
-    row = proc.published(_conference(slug))
-    return current_app.response_class(row.text, mimetype="text/plain; charset=utf-8")
+        current_rounds=services.current_rounds(conference), **page_context(conference))
 
 
 # -- wiring --------------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
+    from conferences import running_views  # noqa: F401 - its routes join `bp` first
     from hub.views import nav_item
 
     app.register_blueprint(bp)
@@ -774,7 +535,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_global()
     def conferences_home() -> services.Listing:
-        return services.listing(_me())
+        return services.listing(current_member())
 
     app.jinja_env.globals["spelled"] = times.spelled
     app.jinja_env.globals["spelled_date"] = times.spelled_date
