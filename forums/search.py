@@ -279,7 +279,7 @@ def _pg_matching_ids(board_ids: list[int], f: Filters, limit: int) -> list[int]:
         below = top - WALK_POSTS
         walk = _pg_hits(board_ids, f, [match, _PG_FTS.c.post_id >= below])
         ids = list(db.session.scalars(walk.order_by(_PG_FTS.c.post_id.desc()).limit(limit)))
-        if len(ids) == limit or (isinstance(below, int) and below <= 0):
+        if len(ids) == limit or (f.before is not None and below <= 0):
             return ids
     # The matches from the GIN index (narrow rows) newest first, each then checked for
     # its post and topic (LATERAL: one by one, stopping at `limit`; a plain join lets

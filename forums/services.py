@@ -438,7 +438,7 @@ def _unique_or_conflict() -> Iterator[None]:
 
 
 def _finish(post: Post, board: Board, author: Member | None) -> None:
-    """Shared tail of both create functions: read marker, event in the transaction,
+    """Shared tail of both create functions: event in the transaction, read marker,
     commit, event after commit."""
     app = signal_sender()
     event = post_event(post, board.id)

@@ -59,24 +59,30 @@ def _set_rel(attrs: dict, new: bool = False) -> dict:
 _per_thread = threading.local()
 
 
-def _cleaner() -> bleach.Cleaner:
-    """This thread's cleaner. A Cleaner keeps its HTML parser's state on itself (bleach:
-    "not thread-safe"): one shared by the server's threads mixed their posts, one
+def _own(name: str, make: Callable[[], bleach.Cleaner]) -> bleach.Cleaner:
+    """This thread's cleaner `name`. A Cleaner keeps its HTML parser's state on itself
+    (bleach: "not thread-safe"): one shared by the server's threads mixed their posts, one
     member's text stored inside another's post or a post stored empty."""
-    cleaner = getattr(_per_thread, "cleaner", None)
+    cleaner = getattr(_per_thread, name, None)
     if cleaner is None:
-        # Linkify inside the cleaning pass: a separate Linker pass double-escapes code.
-        cleaner = _per_thread.cleaner = bleach.Cleaner(
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            protocols=ALLOWED_PROTOCOLS,
-            css_sanitizer=_css,
-            strip=True,
-            strip_comments=True,
-            filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
-                             parse_email=False)],
-        )
+        cleaner = make()
+        setattr(_per_thread, name, cleaner)
     return cleaner
+
+
+def _cleaner() -> bleach.Cleaner:
+    # Linkify inside the cleaning pass: a separate Linker pass double-escapes code blocks.
+    return _own("html", lambda: bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        css_sanitizer=_css,
+        strip=True,
+        strip_comments=True,
+        filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
+                         parse_email=False)],
+    ))
+
 
 _blank_lines = re.compile(r"\n{3,}")
 
@@ -126,7 +132,4 @@ def stored(html: str | None) -> Markup:
 
 def to_text(html: str) -> str:
     """Stored HTML -> plain text, for snippets and email text parts."""
-    cleaner = getattr(_per_thread, "text", None)
-    if cleaner is None:  # this thread's own, as `_cleaner` (and not made anew per call)
-        cleaner = _per_thread.text = bleach.Cleaner(tags=set(), strip=True)
-    return cleaner.clean(html or "")
+    return _own("text", lambda: bleach.Cleaner(tags=set(), strip=True)).clean(html or "")

@@ -44,7 +44,6 @@ from hub.registry import fields, match_keys, tallies
 from hub.registry.kinds import KINDS
 from hub.registry.models import MODELS, Facet, Record
 
-FACETS = ("type", "status", "theme", "country", "region", "organization", "year", "language")
 MAX_YEARS = 30
 
 
@@ -343,9 +342,9 @@ def count(viewer: Member | None, f: Filters) -> int:
 
 def facet_counts(viewer: Member | None, f: Filters) -> dict[str, list[tuple[str, int]]]:
     """{facet: [(value, count), ...]} by count, for the records the filters find."""
-    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
-    selected = [n for n in FACETS if f.facets.get(n)]
-    plain = [n for n in FACETS if n not in selected]
+    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in tallies.FACETS}
+    selected = [n for n in tallies.FACETS if f.facets.get(n)]
+    plain = [n for n in tallies.FACETS if n not in selected]
     queries = [(plain, f)] + [
         ([n], replace(f, facets={k: v for k, v in f.facets.items() if k != n}))
         for n in selected]

@@ -58,9 +58,10 @@ PAIR_FILTERS = ("country", "region", "theme", "type", "status", "language")
 # What an opportunity is open to, besides the countries it names (`search.open_to`).
 REACH = ("open_region", "open")
 BOTH = "country_open_region"
-# The facets the pairs count (what `search.FACETS` shows, and the records themselves).
-COUNTED = ("kind", "type", "status", "theme", "country", "region", "organization", "year",
-           "language")
+# The facets a browse page shows (`search.facet_counts`), and what the pairs count: those
+# and the records themselves.
+FACETS = ("type", "status", "theme", "country", "region", "organization", "year", "language")
+COUNTED = ("kind", *FACETS)
 
 
 def stored(record_id: int) -> set[tuple[str, str]]:

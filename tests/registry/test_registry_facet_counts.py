@@ -69,7 +69,7 @@ def registry(make_record, owner, other, secretariat):
 def _expected(viewer, f: search.Filters) -> tuple[dict[str, Counter], Counter]:
     found = db.session.scalars(db.select(Record).where(
         Record.id.in_(search.result_ids(viewer, f)))).all()
-    counts: dict[str, Counter] = {name: Counter() for name in search.FACETS}
+    counts: dict[str, Counter] = {name: Counter() for name in tallies.FACETS}
     for record in found:
         for name, value in search.facet_values(record):
             if name in counts:
@@ -92,7 +92,7 @@ def _random_filters(rng: random.Random) -> search.Filters:
 
 def _check(viewer, f: search.Filters) -> None:
     counts = search.facet_counts(viewer, f)
-    for name in search.FACETS:
+    for name in tallies.FACETS:
         without = replace(f, facets={k: v for k, v in f.facets.items() if k != name})
         expected, _kinds = _expected(viewer, without)
         got = {value: n for value, n in counts[name] if n}
