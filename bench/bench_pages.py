@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import subprocess
 import sys
 import time
@@ -130,27 +129,20 @@ def server_cpu(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def sign_in(base: str, email: str) -> str:
-    """A member's session cookie, signed in as the load generator will send it (no
-    User-Agent: Flask-Login's session protection compares it)."""
-    import requests
-
-    browser = requests.Session()
-    browser.headers.pop("User-Agent", None)
-    page = browser.get(base + "/login", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    browser.post(base + "/login", data={"email": email, "password": "bench password 1",
-                                        "csrf_token": token}, timeout=10)
-    return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-
-
 def resigned(url: str, cookie: str) -> bool:
-    """Whether a member's page sends a new session cookie (it should not)."""
-    import requests
+    """Whether a member's page sends a new session cookie (it should not), asked as the
+    load generator asks."""
+    from http.client import HTTPConnection
+    from urllib.parse import urlsplit
 
-    response = requests.get(url, headers={"Cookie": cookie, "User-Agent": None}, timeout=10)
-    assert response.status_code == 200, response.status_code
-    return "set-cookie" in {k.lower() for k in response.headers}
+    parts = urlsplit(url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", f"{parts.path}?{parts.query}",
+                 headers={"Cookie": cookie, "User-Agent": support.AGENT})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+    return response.getheader("Set-Cookie") is not None
 
 
 def load(url: str, seconds: float, cookie: str = "") -> support.Load:
@@ -161,7 +153,8 @@ def load(url: str, seconds: float, cookie: str = "") -> support.Load:
     if shutil.which("wrk"):
         return support.load(url, seconds, cookie=cookie)
     procs = [subprocess.Popen([sys.executable, "-c", support.PY_LOAD, url, str(seconds),
-                               str(16 // PROCESSES), cookie], stdout=subprocess.PIPE,
+                               str(16 // PROCESSES), cookie, support.AGENT],
+                              stdout=subprocess.PIPE,
                               text=True) for _ in range(PROCESSES)]
     results = [proc.communicate(timeout=seconds + 60)[0].split() for proc in procs]
     if any(proc.returncode for proc in procs):
@@ -192,7 +185,7 @@ def main() -> None:
     hub_proc: list = []
     with bare_serve(bare_proc) as bare, support.hub_serve(url, env=env,
                                                          procs=hub_proc) as base:
-        cookie = sign_in(base, "author1@example.org")
+        cookie = support.sign_in(base, "author1@example.org", "bench password 1")
         topic = f"{base}/forums/topics/{ids['topic']}?view=flat&page=1"
         targets = {
             "bare Flask /healthz": (bare + "/healthz", ""),

@@ -223,6 +223,12 @@ def bare_serve(worker: str = "gthread") -> Iterator[str]:
 
 # -- load ------------------------------------------------------------------------------------
 
+# Every request of a bench, the sign-in included, names the same client: Flask-Login's
+# session protection compares the User-Agent with the one that signed in, and a member
+# whose agent changed gets a rewritten session cookie on every page.
+AGENT = "hub-bench/1"
+
+
 @dataclass
 class Load:
     rps: float
@@ -238,7 +244,7 @@ def load(url: str | list[str], seconds: float = 8, connections: int = 16,
     if isinstance(url, list):
         return _python_load(url, seconds, connections, cookie)
     if shutil.which("wrk"):
-        headers = ["-H", f"Cookie: {cookie}"] if cookie else []
+        headers = ["-H", f"User-Agent: {AGENT}", *(["-H", f"Cookie: {cookie}"] if cookie else [])]
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s",
                               "--latency", *headers, url],
                              capture_output=True, text=True, check=True).stdout
@@ -247,7 +253,8 @@ def load(url: str | list[str], seconds: float = 8, connections: int = 16,
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         if errors:
-            status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            status = subprocess.run(["curl", "-s", "-A", AGENT, "-o", "/dev/null", "-w",
+                                     "%{http_code}",
                                      *(["-H", f"Cookie: {cookie}"] if cookie else []), url],
                                     capture_output=True, text=True).stdout
             raise SystemExit(f"{errors.group(1)} failed requests on {url} (now: {status})\n"
@@ -262,6 +269,7 @@ from http.client import HTTPConnection
 from urllib.parse import urlsplit
 import random
 urls, seconds, n, cookie = sys.argv[1].split(), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+AGENT = sys.argv[5]
 parts = urlsplit(urls[0])
 paths = [urlsplit(u).path + ("?" + urlsplit(u).query if urlsplit(u).query else "")
          for u in urls]
@@ -274,7 +282,8 @@ def run():
     while time.monotonic() < stop:
         path = rng.choice(paths)
         t = time.perf_counter()
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request("GET", path, headers={"Cookie": cookie, "User-Agent": AGENT} if cookie
+                     else {"User-Agent": AGENT})
         r = conn.getresponse(); r.read()
         if r.status != 200: raise SystemExit(r.status)
         mine.append(time.perf_counter() - t)
@@ -290,7 +299,7 @@ print(len(lat) / seconds, lat[len(lat) // 2] * 1000)
 def _python_load(url: str | list[str], seconds: float, connections: int, cookie: str) -> Load:
     urls = " ".join(url) if isinstance(url, list) else url
     out = subprocess.run([sys.executable, "-c", PY_LOAD, urls, str(seconds), str(connections),
-                          cookie],
+                          cookie, AGENT],
                          capture_output=True, text=True, check=True).stdout.split()
     return Load(float(out[0]), float(out[1]), "python thread pool")
 
@@ -301,6 +310,7 @@ def sign_in(base: str, email: str, password: str) -> str:
     import requests
 
     browser = requests.Session()
+    browser.headers["User-Agent"] = AGENT
     page = browser.get(base + "/login", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     response = browser.post(base + "/login", data={"email": email, "password": password,
