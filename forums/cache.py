@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -53,10 +53,14 @@ def _weight(page: Any) -> int:
     tails = sum(len(a) + len(b) for a, b in getattr(page, "tails", {}).values())
     html = getattr(page, "html", "")
     if isinstance(html, personal.Marked):  # a members' page, cut at its marks
-        size = sum(map(len, html.texts)) + 16 * len(html.marks)
+        size = sum(_marked_size(marked) for marked in (html, *page.settled.values()))
     else:
         size = len(html)
     return size + tails + 64 * len(getattr(page, "authors", ()))
+
+
+def _marked_size(page: personal.Marked) -> int:
+    return sum(map(len, page.texts)) + 16 * len(page.marks)
 
 
 class PageCache:
@@ -90,9 +94,22 @@ class PageCache:
             weight = _weight(page)
             self._pages[key] = (time.monotonic() + self.ttl, page, weight)
             self._bytes += weight
-            while self._pages and (len(self._pages) > self.size
-                                   or self._bytes > self.max_bytes):
-                self._bytes -= self._pages.popitem(last=False)[1][2]
+            self._evict()
+
+    def reweigh(self, key: tuple) -> None:
+        """A kept page grew (a member page settled for one more place): count it again."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return
+            weight = _weight(found[1])
+            self._pages[key] = (found[0], found[1], weight)
+            self._bytes += weight - found[2]
+            self._evict()
+
+    def _evict(self) -> None:
+        while self._pages and (len(self._pages) > self.size or self._bytes > self.max_bytes):
+            self._bytes -= self._pages.popitem(last=False)[1][2]
 
 
 def topic_key(topic: Topic) -> tuple | None:
@@ -152,9 +169,13 @@ class MemberPage:
     author and its closing part (actions) as the author and as anyone else sees it."""
     html: personal.Marked
     authors: dict[int, int | None]
-    tails: dict[int, tuple[str, str]]  # post id -> (as its author sees it, as others do)
-    watch: tuple[str, str]  # the watch button for a member not watching, and watching
-    new_badge: str  # what marks a post new to its reader
+    tails: dict[int, tuple[bytes, bytes]]  # post id -> (as its author sees it, as others do)
+    watch: tuple[bytes, bytes]  # the watch button for a member not watching, and watching
+    new_badge: bytes  # what marks a post new to its reader
+    post_ids: tuple[int, ...]  # the page's posts, ascending
+    # (the reader's own posts here, how many they have read) -> the page with the marks
+    # of its posts filled in as such a reader sees them; shared by all such readers
+    settled: dict[tuple, personal.Marked] = field(default_factory=dict)
 
 
 def pages(app: Flask | None = None) -> PageCache:

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from forums import editing, read_markers, services, subscriptions
 from forums.models import (
@@ -34,6 +34,7 @@ from hub.access import Decision
 from hub.errors import Invalid
 from hub.extensions import db
 from hub.models import Member
+from hub.views import loaded_with_member
 
 FIRST_KEY = f"{1:0{POSITION_DIGITS}d}"
 _KEY_CHARS = frozenset("0123456789.")
@@ -90,9 +91,12 @@ class Reader:
 
 def member_topic(viewer: Member, topic_id: int) -> tuple[Topic, Reader]:
     """A topic as `services.get_topic` finds it (access decided the same way) and what
-    its page needs to know of an active member, in one statement."""
-    row = db.session.execute(_member_topic_statement(),
-                             {"topic_id": topic_id, "viewer_id": viewer.id}).one_or_none()
+    its page needs to know of an active member, in one statement: the member's own load
+    when the page is the topic page (`member_topic_load`), else a statement of its own."""
+    row = loaded_with_member("forums.topic", {"topic_id": topic_id})
+    if row is None:
+        row = db.session.execute(_member_topic_statement(),
+                                 {"topic_id": topic_id, "viewer_id": viewer.id}).one_or_none()
     topic = services.check_topic(viewer, row[0] if row is not None else None)
     _topic, seen, mode, more_own, more_any = row
     moderator = access.can_moderate(viewer, topic.board)
@@ -100,17 +104,41 @@ def member_topic(viewer: Member, topic_id: int) -> tuple[Topic, Reader]:
                          moderator)
 
 
+def member_topic_load(view_args: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+    """For `hub.views.load_with_member`: on a topic page, the member comes in the topic
+    page's statement (one statement for both; `member_topic` reads the rest)."""
+    if not isinstance(view_args.get("topic_id"), int):
+        return None
+    return _member_with_topic_statement(), {"topic_id": view_args["topic_id"]}
+
+
 @cache
 def _member_topic_statement() -> Any:
-    """Built once (its parameters bound per request): the topic with its board, the
-    member's read marker and watch setting, and whether they see posts or edits others do
-    not (edits wait for a moderator on pre-moderated boards only)."""
-    viewer = bindparam("viewer_id")
+    """Built once (its parameters bound per request): the topic with its board and what
+    the page needs to know of the member (`_reader_columns`)."""
+    return services.topic_query(bindparam("topic_id")).add_columns(
+        *_reader_columns(bindparam("viewer_id")))
+
+
+@cache
+def _member_with_topic_statement() -> Any:
+    """The same, with the member's own load in front (the member is found whether or not
+    the topic is: the topic's columns are then NULL)."""
+    return (db.select(Member, Topic, *_reader_columns(bindparam("id"))).select_from(Member)
+            .outerjoin(Topic, Topic.id == bindparam("topic_id"))
+            .outerjoin(Board, Board.id == Topic.board_id)
+            .options(contains_eager(Topic.board)).where(Member.id == bindparam("id")))
+
+
+def _reader_columns(viewer: Any) -> list[Any]:
+    """The member's read marker and watch setting in the topic, and whether they see
+    posts or edits others do not (edits wait for a moderator on pre-moderated boards
+    only): as themselves, and as a moderator."""
     own_hidden = db.exists().where(Post.topic_id == Topic.id, Post.author_id == viewer,
                                    Post.status != "published")
     waiting = db.exists().where(PostEdit.state == "pending", PostEdit.post_id == Post.id,
                                 Post.topic_id == Topic.id)
-    return services.topic_query(bindparam("topic_id")).add_columns(
+    return [
         db.select(TopicRead.last_post_id).where(TopicRead.member_id == viewer,
                                                 TopicRead.topic_id == Topic.id)
         .scalar_subquery(),
@@ -118,7 +146,7 @@ def _member_topic_statement() -> Any:
                                            Subscription.topic_id == Topic.id)
         .scalar_subquery(),
         or_(own_hidden, and_(Board.premoderated, waiting.where(PostEdit.editor_id == viewer))),
-        or_(own_hidden, and_(Board.premoderated, waiting)))
+        or_(own_hidden, and_(Board.premoderated, waiting))]
 
 
 def page_of(position: int, size: int) -> int:

@@ -124,7 +124,13 @@ def get_board(who: Any, slug: str) -> Board:
 
 
 def get_topic(who: Any, topic_id: int) -> Topic:
-    return check_topic(who, db.session.scalar(topic_query(topic_id)))
+    return check_topic(who, db.session.scalar(_topic_by_id(), {"topic_id": topic_id}))
+
+
+@cache
+def _topic_by_id() -> Any:
+    """Built once: every topic page (a visitor's above all) binds only the id."""
+    return topic_query(bindparam("topic_id"))
 
 
 def topic_query(topic_id: Any) -> Any:

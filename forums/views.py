@@ -9,6 +9,7 @@ beacon, "mark as read", or posting).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -319,37 +320,54 @@ def _member_topic(item: Topic, me: Member, member: queries.Reader) -> Any:
             html, page = _render_topic(item, member)
             kept = _member_page(html, item, page)
         cache.pages().put(key, kept)
-    return _fill_member_page(kept, me, member)
+    return _fill_member_page(kept, me, member, key)
+
+
+SETTLED_PLACES = 4  # readers' places (own posts, how far read) kept settled per page
 
 
 def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.MemberPage:
     """The page just rendered with marks, with each post's closing part both ways and
-    the watch button both ways."""
+    the watch button both ways (UTF-8, as the page is sent)."""
     macros = "forums/_macros.html"
     tail = get_template_attribute(macros, "post_tail")
     tails = {post.id: tuple(personal.unmark_token(str(tail(post, page, item, mine, True)))
-                            for mine in (True, False))
+                            .encode() for mine in (True, False))
              for post in page.posts if post.deleted_at is None}
     watch = get_template_attribute(macros, "watch_button")
     return cache.MemberPage(
         personal.cut(personal.unmark_token(html)), authors={p.id: p.author_id for p in page.posts},
-        tails=tails, watch=(str(watch("none")), str(watch("each"))),
-        new_badge=str(get_template_attribute(macros, "new_badge")()))
+        post_ids=tuple(sorted(p.id for p in page.posts)),
+        tails=tails, watch=(str(watch("none")).encode(), str(watch("each")).encode()),
+        new_badge=str(get_template_attribute(macros, "new_badge")()).encode())
 
 
-def _fill_member_page(kept: cache.MemberPage, me: Any, member: queries.Reader) -> str:
+def _fill_member_page(kept: cache.MemberPage, me: Any, member: queries.Reader,
+                      key: tuple) -> Response:
+    """The kept page filled in for `me`: which posts are theirs and which are new to them
+    are settled once for every reader in the same place (`cache.MemberPage.settled`),
+    then the request fills in its own few marks (name, form token, watch button)."""
     seen = member.seen_post_id
-    values: dict[tuple[str, str], str] = {
-        ("name", ""): str(escape(me.name)), ("viewer", ""): str(me.id), ("seen", ""): str(seen),
-        ("watch", ""): kept.watch[member.subscription == "each"]}
-    for post_id, author_id in kept.authors.items():
-        number, mine = str(post_id), author_id == me.id
-        fresh = post_id > seen and not mine
-        values["unread", number] = " unread" if fresh else ""
-        values["new", number] = kept.new_badge if fresh else ""
-        if post_id in kept.tails:
-            values["tail", number] = kept.tails[post_id][0 if mine else 1]
-    return personal.fill(kept.html, values)
+    mine = tuple(post_id for post_id, author_id in kept.authors.items() if author_id == me.id)
+    place = (mine, bisect_right(kept.post_ids, seen))
+    settled = kept.settled.get(place)
+    if settled is None:
+        values: dict[tuple[str, str], bytes] = {}
+        for post_id in kept.post_ids:
+            number, own = str(post_id), post_id in mine
+            fresh = post_id > seen and not own
+            values["unread", number] = b" unread" if fresh else b""
+            values["new", number] = kept.new_badge if fresh else b""
+            if post_id in kept.tails:
+                values["tail", number] = kept.tails[post_id][0 if own else 1]
+        settled = personal.settle(kept.html, values)
+        if len(kept.settled) < SETTLED_PLACES:
+            kept.settled[place] = settled
+            cache.pages().reweigh(key)
+    own = {("name", ""): str(escape(me.name)).encode(), ("viewer", ""): str(me.id).encode(),
+           ("seen", ""): str(seen).encode(),
+           ("watch", ""): kept.watch[member.subscription == "each"]}
+    return Response(personal.fill(settled, own), mimetype="text/html")
 
 
 @bp.get("/topics/<int:topic_id>/live")
@@ -574,9 +592,10 @@ def _is_moderator(who: Any) -> bool:
 
 def init_app(app: Flask) -> None:
     from forums import moderation_views  # noqa: F401 - its routes join `bp` first
-    from hub.views import nav_item
+    from hub.views import load_with_member, nav_item
 
     app.register_blueprint(bp)
+    load_with_member(app, "forums.topic", queries.member_topic_load)
     nav_item(app, "forums.index", _l("Forums"), lambda who: True, order=20)
     nav_item(app, "forums.moderation", _l("Moderation"), _is_moderator, order=90)
     app.extensions["hub_home"].append(("forums/_home.html", 20))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, g
+from flask import Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -53,30 +54,75 @@ def unmark_token(html: str) -> str:
     return html.replace(generate_csrf(), mark(CSRF))
 
 
+TOKEN_SECONDS = 300
+_tokens: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def form_token() -> str:
+    """This request's form token (Flask-WTF's `generate_csrf`), signed at most once every
+    TOKEN_SECONDS for a session rather than once a page: signing costs a filled-in page
+    a tenth of its time. A kept token is as valid as a new one (it signs the same
+    session secret, and `WTF_CSRF_TIME_LIMIT` is off; were it on, a token at most five
+    minutes old keeps nearly all of its time)."""
+    raw = session.get("csrf_token")
+    if raw is None or "csrf_token" in g:
+        return generate_csrf()
+    key, now = (str(current_app.secret_key), raw), time.monotonic()
+    kept = _tokens.get(key)
+    if kept is not None and now - kept[0] < TOKEN_SECONDS:
+        g.csrf_token = kept[1]
+        return kept[1]
+    if len(_tokens) >= 10_000:  # bounded: sessions come and go
+        _tokens.clear()
+    token = generate_csrf()
+    _tokens[key] = (now, token)
+    return token
+
+
 @dataclass(frozen=True)
 class Marked:
     """A page cut at its marks once, when it is kept: `texts` around `marks` (name,
-    number), so each request joins strings instead of searching the page."""
-    texts: tuple[str, ...]
+    number), so each request joins strings instead of searching the page. The texts are
+    UTF-8: a filled page is sent as it is joined, never encoded again."""
+    texts: tuple[bytes, ...]
     marks: tuple[tuple[str, str], ...]
 
 
 def cut(html: str) -> Marked:
     pieces = _MARK.split(html)  # text, name, number, text, name, number, ..., text
-    return Marked(tuple(pieces[0::3]), tuple(zip(pieces[1::3], pieces[2::3], strict=True)))
+    return Marked(tuple(text.encode() for text in pieces[0::3]),
+                  tuple(zip(pieces[1::3], pieces[2::3], strict=True)))
 
 
-def fill(page: Marked, values: dict[tuple[str, str], str]) -> str:
-    """Each mark replaced by its value in `values` (the form token is filled in here, in
-    the page and in the values: kept fragments with forms). No call per mark: values are
-    looked up, the pieces joined once."""
-    token = generate_csrf()
+def settle(page: Marked, values: dict[tuple[str, str], bytes]) -> Marked:
+    """The page with the marks in `values` filled in for good and the others kept: what
+    many readers share (which posts are theirs or new to them) settled once, so that each
+    request fills only what is its own."""
+    texts: list[list[bytes]] = [[page.texts[0]]]
+    marks = []
+    for found, text in zip(page.marks, page.texts[1:], strict=True):
+        if found in values:
+            texts[-1] += (values[found], text)
+        else:
+            marks.append(found)
+            texts.append([text])
+    return Marked(tuple(b"".join(parts) for parts in texts), tuple(marks))
+
+
+def fill(page: Marked, values: dict[tuple[str, str], bytes]) -> bytes:
+    """Each mark replaced by its value (UTF-8) in `values` (the form token is filled in
+    here, in the page and in the values: kept fragments with forms). No call per mark:
+    values are looked up, the pieces joined once."""
+    token = form_token().encode()
     values = {**values, (CSRF, ""): token}
     filled = [values[found] for found in page.marks]
-    pieces = [None] * (len(page.texts) + len(filled))
+    pieces: list[bytes] = [b""] * (len(page.texts) + len(filled))
     pieces[0::2] = page.texts
     pieces[1::2] = filled
-    return "".join(pieces).replace(mark(CSRF), token)
+    return b"".join(pieces).replace(_CSRF_MARK, token)
+
+
+_CSRF_MARK = str(mark(CSRF)).encode()
 
 
 def init_app(app: Flask) -> None:

@@ -16,6 +16,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -87,10 +89,46 @@ def load_member(session_id: str) -> Member | None:
     member_id, _, version = session_id.partition(":")
     if not inputs.is_id(member_id) or not inputs.is_id(version):
         return None
-    member = db.session.execute(_member_by_id(), {"id": int(member_id)}).scalar_one_or_none()
+    params = {"id": int(member_id)}
+    ask = _page_load()
+    if ask is None:
+        member = db.session.execute(_member_by_id(), params).scalar_one_or_none()
+    else:
+        statement, more = ask
+        row = db.session.execute(statement, {**more, **params}).one_or_none()
+        member = row[0] if row is not None else None
     if member is None or member.session_version != int(version):
         return None  # the password changed or the account was deactivated
+    if ask is not None:
+        g.hub_member_load = (request.endpoint, more, tuple(row)[1:])
     return member
+
+
+def load_with_member(app: Flask, endpoint: str,
+                     build: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]] | None]
+                     ) -> None:
+    """Let a page's first statement come with the signed-in member's load: `build` gets
+    the request's view arguments and returns (statement, parameters) or None. The
+    statement selects `Member` first, filtered by `Member.id == bindparam("id")`, one
+    row; the page reads the rest with `loaded_with_member`. Access is still decided by
+    the page, after the load, with the member it gets."""
+    app.extensions["hub_member_loads"][endpoint] = build
+
+
+def loaded_with_member(endpoint: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The rest of the member's load if this request's page asked for it with these
+    parameters (taken once), else None (the page runs its own statement)."""
+    kept = g.pop("hub_member_load", None)
+    if kept is None or kept[0] != endpoint or kept[1] != params:
+        return None
+    return kept[2]
+
+
+def _page_load() -> tuple[Any, dict[str, Any]] | None:
+    if not has_request_context() or request.endpoint is None:
+        return None
+    build = current_app.extensions["hub_member_loads"].get(request.endpoint)
+    return build(request.view_args or {}) if build is not None else None
 
 
 @cache
@@ -171,6 +209,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("hub_periodic", [])  # callables the worker runs each round
     app.extensions.setdefault("hub_seeders", [])  # demo content, called with the members
     app.extensions.setdefault("hub_services", {"worker": _worker_service})  # for `hub dev`
+    app.extensions.setdefault("hub_member_loads", {})  # endpoint -> load_with_member's build
     for bp in (main, account_views.auth, account_views.account, member_views.members,
                member_views.groups, secretariat_views.secretariat):
         app.register_blueprint(bp)

@@ -106,8 +106,9 @@ def test_two_members_share_one_kept_page_each_filled_in_for_them(app, client, au
     _sign_in(client, auth, other)
     with statements:
         other_page = client.get(url).get_data(as_text=True)
-    # The second member was served the first one's copy, filled in: no posts loaded.
-    assert _kept(app) == 1 and statements.count == 2  # the member; the topic and marker
+    # The second member was served the first one's copy, filled in: no posts loaded, and
+    # the topic with their marks came in the statement that loaded the member.
+    assert _kept(app) == 1 and statements.count == 1
 
     for page, me, them in ((mine_page, cast.member, other), (other_page, other, cast.member)):
         assert personal.OPEN not in page and personal.CLOSE not in page
@@ -128,6 +129,44 @@ def test_two_members_share_one_kept_page_each_filled_in_for_them(app, client, au
     assert new not in yours[first_id] and new not in yours[str(theirs.id)]
     assert new in yours[str(third.id)]
     assert 'class="post depth-0 unread"' in yours[str(third.id)]
+
+
+def test_the_member_load_that_brings_the_topic_still_decides_access(client, auth, cast):
+    """On a topic page the member's load brings the topic too (one statement); access is
+    decided after it, with the member it found, and a session that ended loads nobody."""
+    closed = services.create_topic(cast.group_member, cast.closed, "Group only", "Text.").topic
+    _sign_in(client, auth, cast.member)
+    assert client.get(f"/forums/topics/{closed.id}").status_code == 404
+    assert client.get("/forums/topics/999999").status_code == 404  # the member is found
+    _sign_in(client, auth, cast.group_member)
+    page = client.get(f"/forums/topics/{closed.id}")
+    assert page.status_code == 200 and "Group only" in page.get_data(as_text=True)
+    cast.group_member.session_version += 1  # the password changed elsewhere
+    db.session.commit()
+    again = client.get(f"/forums/topics/{closed.id}")
+    assert again.status_code == 404  # a visitor now: the group's board is closed to them
+    assert str(escape(cast.group_member.name)) not in again.get_data(as_text=True)
+
+
+def test_readers_in_the_same_place_share_a_settled_copy(app, client, auth, cast, topic,
+                                                         make_member):
+    """Which posts are a reader's own and which are new to them is settled once per
+    place (own posts, how far read) and shared; the kept page's size counts each copy."""
+    url = f"/forums/topics/{topic.id}?view=flat"
+    pages = []
+    for who in (make_member(name="First Reader"), make_member(name="Second Reader"),
+                cast.member):
+        _sign_in(client, auth, who)
+        pages.append((who, client.get(url).get_data(as_text=True)))
+    (kept,) = [page for key, (_t, page, _w) in cache.pages(app)._pages.items()
+               if "member" in key]
+    assert len(kept.settled) == 2  # the two readers share one place; the author has one
+    weight = cache.pages(app)._pages[next(k for k in cache.pages(app)._pages
+                                          if "member" in k)][2]
+    assert weight > 2 * sum(map(len, kept.html.texts))
+    for who, page in pages:
+        assert f'data-viewer="{who.id}"' in page and str(escape(who.name)) in page
+        assert ("Edit" in page) == (who is cast.member)
 
 
 def test_a_kept_page_follows_the_members_own_settings(client, auth, cast, topic):
@@ -163,7 +202,7 @@ def test_forms_on_a_kept_page_carry_the_readers_own_token(app, client, cast, top
                                data={"mode": "each", "csrf_token": token})
         assert response.status_code == 302
         assert client.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert _kept(app) == 1 and statements.count == 2  # the second reader's from the copy
+    assert _kept(app) == 1 and statements.count == 1  # the second reader's from the copy
 
 
 def test_a_forged_mark_in_a_post_stays_text(client, auth, cast, topic):

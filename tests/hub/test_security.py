@@ -151,3 +151,52 @@ def test_the_limiter_hook_stays_when_limits_apply_to_every_request(app_config, m
     monkeypatch.setattr(limiter.limit_manager, "_default_limits", [Group(["1 per day"])])
     assert _limiter_hook(create_app({**app_config,
                                      "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+
+
+def _signed_in_cookie(client, auth, make_member) -> str:
+    auth.login(make_member())
+    assert client.get("/account/").status_code == 200
+    return client.get_cookie("session").value
+
+
+def _opened(app, cookie: str):
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        return app.session_interface.open_session(app, __import__("flask").request)
+
+
+def test_a_kept_session_cookie_is_checked_like_a_new_one(app, client, auth, make_member):
+    """A session cookie this process verified is kept (not verified again); what Flask
+    would refuse is still refused: a changed cookie, another secret key, an old one."""
+    cookie = _signed_in_cookie(client, auth, make_member)
+    assert _opened(app, cookie).get("_user_id")  # kept now
+    assert cookie in app.session_interface._opened
+    payload, stamp, signature = cookie.rsplit(".", 2)
+    forged = f"{payload}.{stamp}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert not _opened(app, forged)
+    app.secret_key, kept = "another secret key", app.secret_key
+    try:
+        assert not _opened(app, cookie)
+    finally:
+        app.secret_key = kept
+    assert _opened(app, cookie).get("_user_id")
+
+
+def test_a_kept_session_cookie_expires_when_flask_says(app, client, auth, make_member,
+                                                       monkeypatch):
+    import time
+
+    cookie = _signed_in_cookie(client, auth, make_member)
+    assert _opened(app, cookie)
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + lifetime + 60)
+    assert not _opened(app, cookie)
+
+
+def test_each_request_gets_its_own_copy_of_a_kept_session(app, client, auth, make_member):
+    cookie = _signed_in_cookie(client, auth, make_member)
+    first = _opened(app, cookie)
+    first["listserv_notice"] = True
+    first.pop("_user_id")
+    again = _opened(app, cookie)
+    assert "listserv_notice" not in again and again.get("_user_id")
