@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room
 from sqlalchemy.orm import joinedload, selectinload
 
-from forums import editing, queries, services
+from forums import editing, presence, queries, services
 from forums.models import Board, Post, Topic
 from hub import access, clock, events
 from hub.access import Decision
@@ -59,7 +58,6 @@ log = logging.getLogger(__name__)
 CATCH_UP_LIMIT = 50
 FLUSH_SECONDS = 1.0  # reader counts go out at most this often per room
 PROBE_SECONDS = 2.0  # how soon a process notices that Redis stopped answering
-HEARTBEAT_SECONDS = 20  # a process's presence entries expire 3 heartbeats after it dies
 
 
 def topic_room(topic_id: int, board_id: int) -> str:
@@ -72,129 +70,6 @@ def board_room(board_id: int) -> str:
 
 def _locales(app: Flask) -> tuple[str, ...]:
     return tuple(app.config.get("LANGUAGES") or ("en",))
-
-
-# -- who is reading ------------------------------------------------------------------------
-
-class LocalPresence:
-    """Reader counts for one process (no Redis): room -> sid -> member id (None: guest)."""
-
-    def __init__(self) -> None:
-        self._rooms: dict[str, dict[str, int | None]] = {}
-        self._lock = threading.Lock()
-
-    def add(self, room: str, sid: str, member_id: int | None) -> None:
-        with self._lock:
-            self._rooms.setdefault(room, {})[sid] = member_id
-
-    def remove(self, room: str, sid: str) -> None:
-        with self._lock:
-            readers = self._rooms.get(room)
-            if readers is not None:
-                readers.pop(sid, None)
-                if not readers:
-                    del self._rooms[room]
-
-    def count(self, room: str) -> int:
-        with self._lock:
-            return _distinct(self._rooms.get(room, {}).values())
-
-    def has_readers(self, room: str) -> bool:
-        return bool(self._rooms.get(room))
-
-    def heartbeat(self) -> None:
-        pass
-
-    def answers(self) -> bool:
-        return True
-
-
-class RedisPresence:
-    """Reader counts shared by every process: one hash per room, sid -> "host:member".
-    Each process refreshes a heartbeat key; entries of a process that died are dropped
-    when a count finds its heartbeat gone."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._prefix = prefix
-        self.host = uuid.uuid4().hex[:12]
-        self._alive: dict[str, float] = {}
-
-    def _key(self, room: str) -> str:
-        return f"{self._prefix}:readers:{room}"
-
-    def heartbeat(self) -> None:
-        self._redis.set(f"{self._prefix}:host:{self.host}", "1", ex=3 * HEARTBEAT_SECONDS)
-
-    def add(self, room: str, sid: str, member_id: int | None) -> None:
-        self._redis.hset(self._key(room), sid, f"{self.host}:{member_id or ''}")
-
-    def remove(self, room: str, sid: str) -> None:
-        import redis
-
-        try:
-            self._redis.hdel(self._key(room), sid)
-        except redis.RedisError:  # Redis is down: its entries went with it, or expire
-            log.debug("live updates: could not drop %s from %s", sid, room)
-
-    def answers(self) -> bool:
-        import redis
-
-        try:
-            return bool(self._redis.ping())
-        except redis.RedisError:
-            return False
-
-    def _is_alive(self, host: str) -> bool:
-        if host == self.host:
-            return True
-        now = time.monotonic()
-        if self._alive.get(host, 0) > now:
-            return True
-        if self._redis.exists(f"{self._prefix}:host:{host}"):
-            self._alive[host] = now + HEARTBEAT_SECONDS / 2
-            return True
-        return False
-
-    def has_readers(self, room: str) -> bool:
-        """Cheap and never wrong by omission (a dead process's readers still count)."""
-        return bool(self._redis.hlen(self._key(room)))
-
-    def count(self, room: str) -> int:
-        entries = self._redis.hgetall(self._key(room))
-        readers: list[int | None] = []
-        dead: list[bytes] = []
-        for sid, value in entries.items():
-            host, _, member = value.decode().partition(":")
-            if not self._is_alive(host):
-                dead.append(sid)
-                continue
-            readers.append(int(member) if member else None)
-        if dead:
-            self._redis.hdel(self._key(room), *dead)
-        return _distinct(readers)
-
-
-def _distinct(readers: Any) -> int:
-    """Members count once however many tabs they have open; every guest counts."""
-    members: set[int] = set()
-    guests = 0
-    for member_id in readers:
-        if member_id is None:
-            guests += 1
-        else:
-            members.add(member_id)
-    return len(members) + guests
-
-
-def _shared_presence(app: Flask, channel: str) -> Any:
-    """Reader counts shared by the `hub` command's processes without Redis."""
-    from hub.live_channel import FilePresence, channel_dir
-
-    return FilePresence(channel_dir(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"],
-                                    channel), _distinct)
 
 
 # -- this process's sockets ------------------------------------------------------------------
@@ -213,12 +88,8 @@ class Live:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        url = app.config.get("HUB_REDIS_URL")
         channel = app.config.get("HUB_SOCKETIO_CHANNEL") or "hub-socketio"
-        self.presence: Any = (
-            RedisPresence(url, f"hub-live:{channel}") if url
-            else _shared_presence(app, channel) if app.config.get("HUB_LIVE_LOCAL")
-            else LocalPresence())
+        self.presence: Any = presence.for_app(app, channel)
         self.clients: dict[str, Client] = {}
         self.dirty: set[str] = set()
         self.lock = threading.Lock()
@@ -252,7 +123,7 @@ class Live:
                 try:
                     if now >= next_beat:
                         self.presence.heartbeat()
-                        next_beat = now + HEARTBEAT_SECONDS
+                        next_beat = now + presence.HEARTBEAT_SECONDS
                     self.flush()
                     if now >= next_check:
                         next_check = now + self.recheck_seconds
@@ -489,8 +360,8 @@ def _row_payload(topic: Topic, change: str = "update") -> dict[str, Any]:
 
 def _read_in(app: Flask, room: str) -> list[str]:
     """The languages in which someone reads `room` now (in any process, with Redis)."""
-    presence = live_state(app).presence
-    return [loc for loc in _locales(app) if presence.has_readers(f"{room}.{loc}")]
+    readers = live_state(app).presence
+    return [loc for loc in _locales(app) if readers.has_readers(f"{room}.{loc}")]
 
 
 def _emit_topic_row(app: Flask, topic: Topic, board_id: int, change: str = "update") -> None:
