@@ -40,7 +40,7 @@ from hub import access, clock, countries, fulltext
 from hub.extensions import db
 from hub.fulltext import PG_CONFIG, TextQuery, parse_query
 from hub.models import Member
-from hub.registry import fields, match_keys, tallies
+from hub.registry import bitsets, fields, match_keys, tallies
 from hub.registry.kinds import KINDS
 from hub.registry.models import MODELS, Facet, Record
 
@@ -159,6 +159,8 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
     """Rewrite the record's facets, their counts and its full-text entry (the record is
     flushed)."""
     old = tallies.stored(record.id)
+    common = bitsets.common_terms()
+    old_terms = bitsets.indexed_terms(record.id) if common else set()
     new = {(n, v[:200]) for n, v in facet_values(record)}
     db.session.execute(delete(Facet).where(Facet.record_id == record.id))
     rows = [{"record_id": record.id, "name": n, "value": v} for n, v in sorted(new)]
@@ -179,6 +181,9 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
             text("INSERT INTO registry_record_fts (rowid, title, body) "
                  "VALUES (:id, :title, :body)"),
             {"title": title, "body": body, "id": record.id})
+    new_terms = bitsets.indexed_terms(record.id) if common else set()
+    bitsets.replace(record.id, bitsets.record_keys(old, record.state, old_terms, common),
+                    bitsets.record_keys(new, record.state, new_terms, common))
 
 
 def restate(record: Record, before: str) -> None:
@@ -189,11 +194,13 @@ def restate(record: Record, before: str) -> None:
     facets = tallies.stored(record.id)
     tallies.move(record, before, facets)
     match_keys.write(record, facets)
+    bitsets.move(record.id, before, record.state)
 
 
 def unindex(record: Record) -> None:
     """Before a record is deleted: its facet counts go; its facets and match keys go with
     the row (ON DELETE CASCADE); the FTS5 table is not a foreign key."""
+    bitsets.forget(record.id, bitsets.keys_of(record.id, record.state))
     tallies.forget(record)
     if _dialect() != "postgresql":
         db.session.execute(text("DELETE FROM registry_record_fts WHERE rowid = :id"),
@@ -324,6 +331,9 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
                 chosen = (tallies.chosen_keys(name, values[0], _finds_open(name, kind)),
                           facet_filter(name, values, kind))
         return tallies.counts(viewer, names, kind, f.state, chosen)
+    found = _common_word_counts(viewer, f, names, kind)
+    if found is not None:
+        return found
     ids = select(Record.id).where(*conditions(viewer, f, with_kind=with_kind)).subquery()
     rows = db.session.execute(
         select(Facet.name, Facet.value, func.count())
@@ -333,7 +343,41 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
     return {(name, value): n for name, value, n in rows}
 
 
+def _common_word_counts(viewer: Member | None, f: Filters, names: list[str],
+                        kind: str | None) -> dict[tuple[str, str], int] | None:
+    """The counts from the bitsets (`hub.registry.bitsets`) when every word of the text
+    query is one common term and the other filters are a kind, a state and facets; None
+    otherwise (or before the bitsets are complete). A rare word finds few records, which
+    are grouped as quickly."""
+    query = f.text
+    if not query or f.date_from or f.date_to or f.owner_id is not None or f.open_only:
+        return None
+    common = bitsets.common_terms()
+    wanted: list[list[tuple[str, str]]] = []
+    excluded: list[tuple[str, str]] = []
+    for terms, into in [*((group, wanted) for group in query.groups),
+                        *(((t,), excluded) for t in query.excluded)]:
+        keys = [bitsets.term_key(t, common) for t in terms]
+        if not all(keys):
+            return None
+        if into is wanted:
+            wanted.append([k for k in keys if k])
+        else:
+            excluded.extend(k for k in keys if k)
+    if kind:
+        wanted.append([("kind", kind)])
+    if f.state:
+        wanted.append([(bitsets.STATE, f.state)])
+    for name, values in f.facets.items():
+        if values:
+            wanted.append(facet_keys(name, values, kind))
+    return bitsets.counts(viewer, names, wanted, excluded)
+
+
 def count(viewer: Member | None, f: Filters) -> int:
+    found = _common_word_counts(viewer, f, ["kind"], f.kind)
+    if found is not None:
+        return sum(found.values())
     if _pre_counted(f, with_facets=True):
         return sum(_grouped(viewer, f, ["kind"]).values())
     ids = select(Record.id).where(*conditions(viewer, f)).subquery()
@@ -410,13 +454,25 @@ def result_ids(viewer: Member | None, f: Filters, sort: str = "") -> list[int]:
     return list(db.session.scalars(_ordered(viewer, f, sort, select(Record.id))))
 
 
+def facet_keys(name: str, values: Iterable[str], kind: str | None) -> list[tuple[str, str]]:
+    """The facet values whose records `facet_filter` finds (any of them)."""
+    values = list(values)
+    keys = [(name, v) for v in values]
+    if _finds_open(name, kind):
+        keys += [("open_region", r) for r in _regions(name, values)] + [("open", "world")]
+    return keys
+
+
+def _regions(name: str, values: list[str]) -> list[str]:
+    return values if name == "region" else sorted(
+        {r for r in (countries.region_of(c) for c in values) if r})
+
+
 def open_to(name: str, values: Iterable[str]) -> ColumnElement[bool]:
     """Records in these countries (or regions); and the opportunities open to them: those
     for their whole UN region and those for every country."""
     values = list(values)
-    regions = values if name == "region" else sorted(
-        {r for r in (countries.region_of(c) for c in values) if r})
-    return or_(any_facet(name, values), any_facet("open_region", regions),
+    return or_(any_facet(name, values), any_facet("open_region", _regions(name, values)),
                any_facet("open", ["world"]))
 
 
