@@ -270,11 +270,11 @@ def _readable(viewer: Any) -> dict[int, int]:
     return readable
 
 
-def counts(viewer: Any, names: Iterable[str], wanted: Sequence[Sequence[Key]],
-           excluded: Sequence[Key] = ()) -> dict[tuple[str, str], int] | None:
-    """{(name, value): records} over what `viewer` may read that have, for each group of
-    `wanted`, one of its keys and none of `excluded`: the same numbers as grouping
-    `registry_facet` over those records. None when the bitsets are not complete."""
+def matching(viewer: Any, wanted: Sequence[Sequence[Key]],
+             excluded: Sequence[Key] = ()) -> dict[int, int] | None:
+    """{chunk: bits} of the records `viewer` may read that have, for each group of
+    `wanted`, one of its keys and none of `excluded` (empty chunks left out). None when
+    the bitsets are not complete."""
     if not built():
         return None
     keys = sorted({k for group in wanted for k in group} | set(excluded))
@@ -285,15 +285,37 @@ def counts(viewer: Any, names: Iterable[str], wanted: Sequence[Sequence[Key]],
         found = {c: bits & union.get(c, 0) for c, bits in found.items()}
     banned = _any(sets, excluded)
     found = {c: bits & ~banned.get(c, 0) for c, bits in found.items()}
-    found = {c: bits for c, bits in found.items() if bits}
+    return {c: bits for c, bits in found.items() if bits}
+
+
+def counts(viewer: Any, names: Iterable[str], wanted: Sequence[Sequence[Key]],
+           excluded: Sequence[Key] = ()) -> dict[tuple[str, str], int] | None:
+    """{(name, value): records} over the records `matching` finds: the same numbers as
+    grouping `registry_facet` over those records. None when the bitsets are not
+    complete."""
+    found = matching(viewer, wanted, excluded)
+    if found is None:
+        return None
     result: dict[tuple[str, str], int] = {}
     if not found:
         return result
-    names = list(names)
-    for (name, value), chunks in _load(Bitset.name.in_(names), sorted(found)).items():
+    for (name, value), chunks in _load(Bitset.name.in_(list(names)), sorted(found)).items():
         n = sum((bits & found.get(c, 0)).bit_count() for c, bits in chunks.items())
         if n:
             result[(name, value)] = n
+    return result
+
+
+def ids(found: dict[int, int], limit: int) -> list[int] | None:
+    """The record ids of `matching`'s answer, when there are at most `limit`."""
+    if sum(bits.bit_count() for bits in found.values()) > limit:
+        return None
+    result = []
+    for chunk, bits in sorted(found.items()):
+        while bits:
+            low = bits & -bits
+            result.append(chunk * CHUNK + low.bit_length() - 1)
+            bits ^= low
     return result
 
 

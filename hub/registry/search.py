@@ -26,7 +26,10 @@ from datetime import date
 from flask_babel import force_locale
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    any_,
+    bindparam,
     delete,
     func,
     insert,
@@ -35,6 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 from hub import access, clock, countries, fulltext
 from hub.extensions import db
@@ -343,12 +347,12 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
     return {(name, value): n for name, value, n in rows}
 
 
-def _common_word_counts(viewer: Member | None, f: Filters, names: list[str],
-                        kind: str | None) -> dict[tuple[str, str], int] | None:
-    """The counts from the bitsets (`hub.registry.bitsets`) when every word of the text
-    query is one common term and the other filters are a kind, a state and facets; None
-    otherwise (or before the bitsets are complete). A rare word finds few records, which
-    are grouped as quickly."""
+def _common_words(f: Filters, kind: str | None,
+                  ) -> tuple[list[list[tuple[str, str]]], list[tuple[str, str]]] | None:
+    """What the bitsets (`hub.registry.bitsets`) ask for these filters, (wanted groups,
+    excluded keys), when every word of the text query is one common term and the other
+    filters are a kind, a state and facets; None otherwise. A rare word finds few
+    records, which are grouped as quickly."""
     query = f.text
     if not query or f.date_from or f.date_to or f.owner_id is not None or f.open_only:
         return None
@@ -371,7 +375,15 @@ def _common_word_counts(viewer: Member | None, f: Filters, names: list[str],
     for name, values in f.facets.items():
         if values:
             wanted.append(facet_keys(name, values, kind))
-    return bitsets.counts(viewer, names, wanted, excluded)
+    return wanted, excluded
+
+
+def _common_word_counts(viewer: Member | None, f: Filters, names: list[str],
+                        kind: str | None) -> dict[tuple[str, str], int] | None:
+    """The counts from the bitsets, or None (see `_common_words`; or before the bitsets
+    are complete)."""
+    asked = _common_words(f, kind)
+    return None if asked is None else bitsets.counts(viewer, names, *asked)
 
 
 def count(viewer: Member | None, f: Filters) -> int:
@@ -420,10 +432,16 @@ def _ordered(viewer: Member | None, f: Filters, sort: str, stmt: Select) -> Sele
     if not sort:
         sort = "relevance" if query.groups else "updated"
     if sort == "relevance" and query.groups:
-        hits = text_hits(query).cte("hits")
+        hits = text_hits(query)
         if _dialect() == "postgresql":
+            few = _few_found(viewer, f)
+            if few is not None:  # rank those, not every record the words find
+                hits = hits.where(Record.id == any_(
+                    bindparam("few", few, type_=postgresql.ARRAY(Integer))))
             # Without MATERIALIZED the planner may walk every record in update order.
-            hits = hits.prefix_with("MATERIALIZED")
+            hits = hits.cte("hits").prefix_with("MATERIALIZED")
+        else:
+            hits = hits.cte("hits")
         stmt = stmt.join(hits, hits.c.id == Record.id).where(
             *conditions(viewer, f, with_text=False))
         return stmt.order_by(hits.c.rank, Record.id.desc())
@@ -437,6 +455,20 @@ def _ordered(viewer: Member | None, f: Filters, sort: str, stmt: Select) -> Sele
         deadline = MODELS["opportunities"].deadline
         return stmt.order_by(deadline.is_(None), deadline, Record.id.desc())
     return stmt.order_by(Record.updated_at.desc(), Record.id.desc())
+
+
+FEW = 5000  # ranked one by one on PostgreSQL rather than every record the words find
+
+
+def _few_found(viewer: Member | None, f: Filters) -> list[int] | None:
+    """The ids of what common words with filters find, from the bitsets, when there are
+    at most FEW of them. On SQLite FTS5 ranks every match of a word faster than it looks
+    up a few thousand by id, so this is for PostgreSQL."""
+    asked = _common_words(f, f.kind)
+    if asked is None:
+        return None
+    found = bitsets.matching(viewer, *asked)
+    return None if found is None else bitsets.ids(found, FEW)
 
 
 def results(viewer: Member | None, f: Filters, sort: str = "", offset: int = 0,

@@ -159,3 +159,14 @@ def test_rare_words_phrases_and_incomplete_bitsets_are_grouped_as_before(registr
     db.session.execute(db.delete(Bitset).where(Bitset.name == "built"))
     assert search._common_word_counts(None, f, ["kind"], None) is None
     _check(None, replace(f, facets={"country": ("KE",)}))
+
+
+def test_the_list_of_a_common_word_with_filters_is_the_same_from_the_bitsets(registry, owner):
+    """On PostgreSQL the bitsets give the few records to rank; the order is the same."""
+    rng, _records = registry
+    filters = [search.Filters(q="maize", facets={"country": ("KE",)}, kind="projects")]
+    filters += [replace(_filters(rng, owner), owner_id=None) for _n in range(12)]
+    found = [search.result_ids(owner, f) for f in filters]
+    assert any(found)
+    db.session.execute(db.delete(Bitset).where(Bitset.name == "built"))
+    assert [search.result_ids(owner, f) for f in filters] == found
