@@ -101,13 +101,19 @@ def common_terms() -> set[str]:
     return set(db.session.scalars(select(CommonTerm.term)))
 
 
-def term_key(term: str, common: set[str]) -> Key | None:
-    """The key of a query term (a word, or a phrase) when it is one common term."""
-    found = tokens(term)
-    if len(found) != 1:
-        return None  # a phrase, a stop word
-    [stem] = found
-    return (TERM, stem) if stem in common else None
+def term_keys(terms: Sequence[str], common: set[str]) -> list[Key | None]:
+    """The key of each query term (a word, or a phrase) when it is one common term."""
+    if not terms or not common:
+        return [None] * len(terms)
+    if _postgres():
+        rows = dict(db.session.execute(text(
+            f"SELECT t, tsvector_to_array(to_tsvector('{PG_CONFIG}', t)) "
+            "FROM unnest(CAST(:terms AS text[])) AS t"), {"terms": list(terms)}).all())
+        found = [set(rows.get(t) or []) for t in terms]
+    else:
+        found = [_fts5_tokens([t]) for t in terms]
+    return [(TERM, next(iter(f))) if len(f) == 1 and next(iter(f)) in common else None
+            for f in found]  # not one term: a phrase, a stop word
 
 
 def record_keys(facets: Iterable[Key], state: str, terms: Iterable[str],

@@ -356,18 +356,12 @@ def _common_words(f: Filters, kind: str | None,
     query = f.text
     if not query or f.date_from or f.date_to or f.owner_id is not None or f.open_only:
         return None
-    common = bitsets.common_terms()
-    wanted: list[list[tuple[str, str]]] = []
-    excluded: list[tuple[str, str]] = []
-    for terms, into in [*((group, wanted) for group in query.groups),
-                        *(((t,), excluded) for t in query.excluded)]:
-        keys = [bitsets.term_key(t, common) for t in terms]
-        if not all(keys):
-            return None
-        if into is wanted:
-            wanted.append([k for k in keys if k])
-        else:
-            excluded.extend(k for k in keys if k)
+    terms = [*query.terms, *query.excluded]
+    keys = dict(zip(terms, bitsets.term_keys(terms, bitsets.common_terms()), strict=True))
+    if not all(keys.values()):
+        return None
+    wanted = [[keys[t] for t in group] for group in query.groups]
+    excluded = [keys[t] for t in query.excluded]
     if kind:
         wanted.append([("kind", kind)])
     if f.state:
