@@ -15,7 +15,8 @@ registry_cli = AppGroup("registry", help="The registry of projects, opportunitie
 
 @registry_cli.command("reindex")
 def reindex() -> None:
-    """Rebuild the facets, their counts and the full-text index of every record."""
+    """Rebuild the facets, their counts, the full-text index and the bitsets of every
+    record."""
     from hub.registry import bitsets, fields, search, tallies
     from hub.registry.models import Record
 

@@ -11,7 +11,8 @@ words are ANDed, "quoted phrases" stay together, `OR` between two terms offers a
 leading `-` excludes. Facet counts are one grouped query for the facets not being
 filtered, plus one per filtered facet (counted without its own filter, so a reader can
 widen a choice); each is read from the pre-aggregated counts (`hub.registry.tallies`) when
-its filters are only a kind, a state and at most one facet filter of one value, else
+its filters are only a kind, a state and at most one facet filter of one value; from the
+bitsets (`hub.registry.bitsets`) when every word of the text query is a common term; else
 grouped over `registry_facet` joined to the records found.
 
 Imports only `hub`.
