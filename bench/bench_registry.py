@@ -40,7 +40,15 @@ import sqlalchemy as sa  # noqa: E402
 from hub import clock, create_app, seed  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.models import Member, MemberStatus, Role  # noqa: E402
-from hub.registry import actions, fields, match_keys, matching, search, tallies  # noqa: E402
+from hub.registry import (  # noqa: E402
+    actions,
+    bitsets,
+    fields,
+    match_keys,
+    matching,
+    search,
+    tallies,
+)
 from hub.registry.kinds import KINDS  # noqa: E402
 from hub.registry.models import MODELS, Facet, Need, Record  # noqa: E402
 
@@ -168,6 +176,7 @@ def _fill(size: int) -> None:
                                    "'id'), (SELECT max(id) FROM registry_record))"))
     tallies.rebuild()
     match_keys.rebuild()
+    bitsets.rebuild()
     db.session.execute(sa.text("CREATE TABLE bench_done (records INTEGER)"))
     db.session.execute(sa.text("INSERT INTO bench_done VALUES (:n)"), {"n": size})
     db.session.commit()
@@ -235,6 +244,11 @@ def dataset(engine: str, size: int, rebuild: bool = False) -> Any:
             took = time.perf_counter() - started
             print(f"{engine}: {size} records in {took:.0f} s ({size / took:.0f}/s)")
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == size
+        if not bitsets.built():  # data generated before migration 0020
+            started = time.perf_counter()
+            bitsets.rebuild()
+            db.session.commit()
+            print(f"{engine}: bitsets of {size} records in {time.perf_counter() - started:.0f} s")
     return app
 
 

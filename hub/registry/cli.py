@@ -15,8 +15,9 @@ registry_cli = AppGroup("registry", help="The registry of projects, opportunitie
 
 @registry_cli.command("reindex")
 def reindex() -> None:
-    """Rebuild the facets, their counts and the full-text index of every record."""
-    from hub.registry import fields, search, tallies
+    """Rebuild the facets, their counts, the full-text index and the bitsets of every
+    record."""
+    from hub.registry import bitsets, fields, search, tallies
     from hub.registry.models import Record
 
     vocab = fields.Vocabulary.load()
@@ -27,8 +28,22 @@ def reindex() -> None:
             search.reindex(record, vocab)
         db.session.commit()
     tallies.rebuild()
+    bitsets.rebuild()
     db.session.commit()
     click.echo(f"{len(ids)} records reindexed")
+
+
+@registry_cli.command("recount")
+def recount() -> None:
+    """Recount the kept facet counts and rebuild the bitsets (choosing the common words
+    anew) from the facets and the full-text index, without rewriting the records."""
+    from hub.registry import bitsets, match_keys, tallies
+
+    tallies.rebuild()
+    match_keys.rebuild()
+    bitsets.rebuild()
+    db.session.commit()
+    click.echo(f"{len(bitsets.common_terms())} common words kept as bitsets")
 
 
 @registry_cli.command("remind")

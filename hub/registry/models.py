@@ -5,7 +5,8 @@ links, owner, review state, times); each kind adds its own fields in its own tab
 (joined-table inheritance, loaded with one extra SELECT per kind present in a list).
 `registry_facet` is a derived index of (name, value) pairs that browsing filters and counts
 on, `registry_facet_count` the same pre-aggregated by kind and review state,
-`registry_facet_pair_count` by one chosen filter too, and `registry_match_key` what
+`registry_facet_pair_count` by one chosen filter too, `registry_bitset` the same facets
+and the common words of the full-text index as bitsets, and `registry_match_key` what
 matching compares; the full-text index (SQLite FTS5 table `registry_record_fts`,
 PostgreSQL column `registry_record.search_vector` + GIN) is created by the migration and
 kept by `hub.registry.search`. Imports only `hub`.
@@ -15,7 +16,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub import clock
@@ -193,6 +203,30 @@ class FacetPairCount(db.Model):
     name2: Mapped[str] = mapped_column(String(20), primary_key=True)
     value2: Mapped[str] = mapped_column(String(200), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
+
+
+class Bitset(db.Model):
+    """Which records have a key, one bit per record id, `CHUNK` ids a row: a facet value
+    (`registry_facet`'s name and value), a review state (name "state") or a common term of
+    the full-text index (name "term", the stem or lexeme). ANDed and ORed in the hub, they
+    count a common word with any facet filters without reading the records found. Kept by
+    `hub.registry.bitsets`; the row ("built", "", -1) says they are complete."""
+
+    __tablename__ = "registry_bitset"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    chunk: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CommonTerm(db.Model):
+    """The full-text terms (as the index stores them) whose records `registry_bitset`
+    keeps: those in many records, chosen by `hub.registry.bitsets.rebuild`."""
+
+    __tablename__ = "registry_common_term"
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
 
 
 class MatchKey(db.Model):

@@ -11,7 +11,8 @@ words are ANDed, "quoted phrases" stay together, `OR` between two terms offers a
 leading `-` excludes. Facet counts are one grouped query for the facets not being
 filtered, plus one per filtered facet (counted without its own filter, so a reader can
 widen a choice); each is read from the pre-aggregated counts (`hub.registry.tallies`) when
-its filters are only a kind, a state and at most one facet filter of one value, else
+its filters are only a kind, a state and at most one facet filter of one value; from the
+bitsets (`hub.registry.bitsets`) when every word of the text query is a common term; else
 grouped over `registry_facet` joined to the records found.
 
 Imports only `hub`.
@@ -26,7 +27,10 @@ from datetime import date
 from flask_babel import force_locale
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    any_,
+    bindparam,
     delete,
     func,
     insert,
@@ -35,12 +39,13 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 from hub import access, clock, countries, fulltext
 from hub.extensions import db
 from hub.fulltext import PG_CONFIG, TextQuery, parse_query
 from hub.models import Member
-from hub.registry import fields, match_keys, tallies
+from hub.registry import bitsets, fields, match_keys, tallies
 from hub.registry.kinds import KINDS
 from hub.registry.models import MODELS, Facet, Record
 
@@ -159,6 +164,8 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
     """Rewrite the record's facets, their counts and its full-text entry (the record is
     flushed)."""
     old = tallies.stored(record.id)
+    common = bitsets.common_terms()
+    old_terms = bitsets.indexed_terms(record.id) if common else set()
     new = {(n, v[:200]) for n, v in facet_values(record)}
     db.session.execute(delete(Facet).where(Facet.record_id == record.id))
     rows = [{"record_id": record.id, "name": n, "value": v} for n, v in sorted(new)]
@@ -179,6 +186,9 @@ def reindex(record: Record, vocab: fields.Vocabulary) -> None:
             text("INSERT INTO registry_record_fts (rowid, title, body) "
                  "VALUES (:id, :title, :body)"),
             {"title": title, "body": body, "id": record.id})
+    new_terms = bitsets.indexed_terms(record.id) if common else set()
+    bitsets.replace(record.id, bitsets.record_keys(old, record.state, old_terms, common),
+                    bitsets.record_keys(new, record.state, new_terms, common))
 
 
 def restate(record: Record, before: str) -> None:
@@ -189,11 +199,13 @@ def restate(record: Record, before: str) -> None:
     facets = tallies.stored(record.id)
     tallies.move(record, before, facets)
     match_keys.write(record, facets)
+    bitsets.move(record.id, before, record.state)
 
 
 def unindex(record: Record) -> None:
     """Before a record is deleted: its facet counts go; its facets and match keys go with
     the row (ON DELETE CASCADE); the FTS5 table is not a foreign key."""
+    bitsets.forget(record.id, bitsets.keys_of(record.id, record.state))
     tallies.forget(record)
     if _dialect() != "postgresql":
         db.session.execute(text("DELETE FROM registry_record_fts WHERE rowid = :id"),
@@ -324,6 +336,9 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
                 chosen = (tallies.chosen_keys(name, values[0], _finds_open(name, kind)),
                           facet_filter(name, values, kind))
         return tallies.counts(viewer, names, kind, f.state, chosen)
+    found = _common_word_counts(viewer, f, names, kind)
+    if found is not None:
+        return found
     ids = select(Record.id).where(*conditions(viewer, f, with_kind=with_kind)).subquery()
     rows = db.session.execute(
         select(Facet.name, Facet.value, func.count())
@@ -333,7 +348,43 @@ def _grouped(viewer: Member | None, f: Filters, names: list[str],
     return {(name, value): n for name, value, n in rows}
 
 
+def _common_words(f: Filters, kind: str | None,
+                  ) -> tuple[list[list[tuple[str, str]]], list[tuple[str, str]]] | None:
+    """What the bitsets (`hub.registry.bitsets`) ask for these filters, (wanted groups,
+    excluded keys), when every word of the text query is one common term and the other
+    filters are a kind, a state and facets; None otherwise. A rare word finds few
+    records, which are grouped as quickly."""
+    query = f.text
+    if not query or f.date_from or f.date_to or f.owner_id is not None or f.open_only:
+        return None
+    terms = [*query.terms, *query.excluded]
+    keys = dict(zip(terms, bitsets.term_keys(terms, bitsets.common_terms()), strict=True))
+    if not all(keys.values()):
+        return None
+    wanted = [[keys[t] for t in group] for group in query.groups]
+    excluded = [keys[t] for t in query.excluded]
+    if kind:
+        wanted.append([("kind", kind)])
+    if f.state:
+        wanted.append([(bitsets.STATE, f.state)])
+    for name, values in f.facets.items():
+        if values:
+            wanted.append(facet_keys(name, values, kind))
+    return wanted, excluded
+
+
+def _common_word_counts(viewer: Member | None, f: Filters, names: list[str],
+                        kind: str | None) -> dict[tuple[str, str], int] | None:
+    """The counts from the bitsets, or None (see `_common_words`; or before the bitsets
+    are complete)."""
+    asked = _common_words(f, kind)
+    return None if asked is None else bitsets.counts(viewer, names, *asked)
+
+
 def count(viewer: Member | None, f: Filters) -> int:
+    found = _common_word_counts(viewer, f, ["kind"], f.kind)
+    if found is not None:
+        return sum(found.values())
     if _pre_counted(f, with_facets=True):
         return sum(_grouped(viewer, f, ["kind"]).values())
     ids = select(Record.id).where(*conditions(viewer, f)).subquery()
@@ -376,10 +427,16 @@ def _ordered(viewer: Member | None, f: Filters, sort: str, stmt: Select) -> Sele
     if not sort:
         sort = "relevance" if query.groups else "updated"
     if sort == "relevance" and query.groups:
-        hits = text_hits(query).cte("hits")
+        hits = text_hits(query)
         if _dialect() == "postgresql":
+            few = _few_found(viewer, f)
+            if few is not None:  # rank those, not every record the words find
+                hits = hits.where(Record.id == any_(
+                    bindparam("few", few, type_=postgresql.ARRAY(Integer))))
             # Without MATERIALIZED the planner may walk every record in update order.
-            hits = hits.prefix_with("MATERIALIZED")
+            hits = hits.cte("hits").prefix_with("MATERIALIZED")
+        else:
+            hits = hits.cte("hits")
         stmt = stmt.join(hits, hits.c.id == Record.id).where(
             *conditions(viewer, f, with_text=False))
         return stmt.order_by(hits.c.rank, Record.id.desc())
@@ -393,6 +450,20 @@ def _ordered(viewer: Member | None, f: Filters, sort: str, stmt: Select) -> Sele
         deadline = MODELS["opportunities"].deadline
         return stmt.order_by(deadline.is_(None), deadline, Record.id.desc())
     return stmt.order_by(Record.updated_at.desc(), Record.id.desc())
+
+
+FEW = 5000  # ranked one by one on PostgreSQL rather than every record the words find
+
+
+def _few_found(viewer: Member | None, f: Filters) -> list[int] | None:
+    """The ids of what common words with filters find, from the bitsets, when there are
+    at most FEW of them. On SQLite FTS5 ranks every match of a word faster than it looks
+    up a few thousand by id, so this is for PostgreSQL."""
+    asked = _common_words(f, f.kind)
+    if asked is None:
+        return None
+    found = bitsets.matching(viewer, *asked)
+    return None if found is None else bitsets.ids(found, FEW)
 
 
 def results(viewer: Member | None, f: Filters, sort: str = "", offset: int = 0,
@@ -410,13 +481,25 @@ def result_ids(viewer: Member | None, f: Filters, sort: str = "") -> list[int]:
     return list(db.session.scalars(_ordered(viewer, f, sort, select(Record.id))))
 
 
+def facet_keys(name: str, values: Iterable[str], kind: str | None) -> list[tuple[str, str]]:
+    """The facet values whose records `facet_filter` finds (any of them)."""
+    values = list(values)
+    keys = [(name, v) for v in values]
+    if _finds_open(name, kind):
+        keys += [("open_region", r) for r in _regions(name, values)] + [("open", "world")]
+    return keys
+
+
+def _regions(name: str, values: list[str]) -> list[str]:
+    return values if name == "region" else sorted(
+        {r for r in (countries.region_of(c) for c in values) if r})
+
+
 def open_to(name: str, values: Iterable[str]) -> ColumnElement[bool]:
     """Records in these countries (or regions); and the opportunities open to them: those
     for their whole UN region and those for every country."""
     values = list(values)
-    regions = values if name == "region" else sorted(
-        {r for r in (countries.region_of(c) for c in values) if r})
-    return or_(any_facet(name, values), any_facet("open_region", regions),
+    return or_(any_facet(name, values), any_facet("open_region", _regions(name, values)),
                any_facet("open", ["world"]))
 
 
