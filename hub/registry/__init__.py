@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from hub.registry import (
         actions,
         api,
+        bitsets,
         cli,
         desk_views,  # noqa: F401  (its routes are on the registry blueprint)
         fields,
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
                                                                 "report")))
     app.extensions["hub_home"].append(("registry/_home.html", 60))
     app.extensions["hub_periodic"].append(follows.periodic)
+    app.extensions["hub_periodic"].append(bitsets.periodic)
     app.extensions["hub_seeders"].append(seed.seed_registry)
     app.add_template_global(views.home_block, "registry_home")
     app.add_template_global(fields.record_languages, "record_languages")

@@ -28,12 +28,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, insert, null, select, text, tuple_
 
-from hub import access
+from hub import access, clock
 from hub.extensions import db
 from hub.fulltext import PG_CONFIG
 from hub.registry.kinds import PUBLISHED
@@ -194,6 +196,41 @@ def _document_frequencies() -> Iterable[tuple[str, int]]:
     return db.session.execute(text("SELECT term, doc FROM temp.registry_record_fts_terms"))
 
 
+def _threshold(min_docs: int | None) -> int:
+    if min_docs is not None:
+        return min_docs
+    total = db.session.scalar(select(func.count()).select_from(Record)) or 0
+    return max(MIN_DOCS, int(total * SHARE))
+
+
+def _now_common(min_docs: int | None = None) -> set[str]:
+    """The index's terms in `min_docs` records (default: SHARE of the registry, at least
+    MIN_DOCS)."""
+    least = _threshold(min_docs)
+    return {term for term, n in _document_frequencies() if n >= least and len(term) <= 200}
+
+
+def periodic() -> None:
+    """The worker calls this every round; about once a day (and once when a worker
+    starts) it builds the bitsets if they are not complete (a registry upgraded to
+    migration 0020: exact counts meanwhile, from the records found) and chooses the
+    common words again when more have become common. Several workers may do it at
+    once: `rebuild` makes the others wait, and each finds the same answer."""
+    state = current_app.extensions["registry"]
+    now = clock.now()
+    due = state.get("next_bitsets")
+    if due is not None and now < due:
+        return
+    state["next_bitsets"] = now + timedelta(seconds=state.get("bitset_seconds", 86400))
+    if not built():
+        rebuild()
+    elif _now_common() - common_terms():
+        rebuild()
+    else:
+        return
+    db.session.commit()
+
+
 def rebuild(min_docs: int | None = None) -> None:
     """Every bitset again from `registry_facet`, the states and the full-text index, the
     common terms chosen anew: those in `min_docs` records (default: SHARE of the
@@ -202,10 +239,7 @@ def rebuild(min_docs: int | None = None) -> None:
         db.session.execute(text("LOCK TABLE registry_bitset IN EXCLUSIVE MODE"))
     db.session.execute(delete(Bitset))
     db.session.execute(delete(CommonTerm))
-    total = db.session.scalar(select(func.count()).select_from(Record)) or 0
-    if min_docs is None:
-        min_docs = max(MIN_DOCS, int(total * SHARE))
-    common = {term for term, n in _document_frequencies() if n >= min_docs and len(term) <= 200}
+    common = _now_common(min_docs)
     if common:
         db.session.execute(insert(CommonTerm), [{"term": t} for t in sorted(common)])
     sets: dict[tuple[str, str, int], bytearray] = {}

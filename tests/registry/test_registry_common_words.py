@@ -170,3 +170,28 @@ def test_the_list_of_a_common_word_with_filters_is_the_same_from_the_bitsets(reg
     assert any(found)
     db.session.execute(db.delete(Bitset).where(Bitset.name == "built"))
     assert [search.result_ids(owner, f) for f in filters] == found
+
+
+def test_the_worker_builds_missing_bitsets_and_keeps_the_common_words_current(
+        app, registry, owner, make_record, monkeypatch):
+    """A registry upgraded to the bitsets has none until the worker builds them (counts
+    stay exact meanwhile); a word that becomes common is kept once the worker looks
+    again (about once a day)."""
+    monkeypatch.setattr(bitsets, "MIN_DOCS", 3)
+    monkeypatch.setattr(bitsets, "SHARE", 0.0)
+    state = app.extensions["registry"]
+    db.session.execute(Bitset.__table__.delete())  # as a registry upgraded to 0020
+    db.session.commit()
+    assert not bitsets.built()
+    state.pop("next_bitsets", None)
+    bitsets.periodic()
+    assert bitsets.built() and "maiz" in bitsets.common_terms()
+    for n in range(3):
+        make_record("projects", owner=owner, state="published", title=f"Biosecurity {n}",
+                    objectives="biosecurity")
+    assert not {t for t in bitsets.common_terms() if t.startswith("biosecur")}
+    bitsets.periodic()  # not due yet: nothing is read
+    assert not {t for t in bitsets.common_terms() if t.startswith("biosecur")}
+    state["next_bitsets"] = None
+    bitsets.periodic()
+    assert {t for t in bitsets.common_terms() if t.startswith("biosecur")}
