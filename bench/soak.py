@@ -4,8 +4,10 @@ largest sample of the last quarter at most --growth percent (plus 8 MB) above th
 sample at the end of warm-up (the first fifth).
 
 Reads are many URLs (topic pages at every page, board lists, the search page and the
-API's search with many words), so caches miss as well as hit; writes are replies and new
-topics through the API, a tenth of the requests.
+API's search with many words), so caches miss as well as hit; half the topic pages are
+read by signed-in members (READERS of them, each with a session of their own: the
+members' kept pages, their settled copies and the kept session cookies are in the
+soak); writes are replies and new topics through the API, a tenth of the requests.
 
     .venv/bin/python bench/soak.py                 # 30 minutes, SQLite in a temp dir
     .venv/bin/python bench/soak.py --minutes 2
@@ -29,6 +31,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+READERS = 12
+AGENT = "hub-soak/1"  # one client for sign-in and pages (Flask-Login compares it)
 WORDS = ("biosafety risk assessment detection laboratory maize cotton regulators training "
          "customs sampling awareness liability redress framework guidance protocol").split()
 
@@ -67,8 +71,33 @@ class Result:
         return after, peak, peak <= after * (1 + growth / 100) + 8 * 1024
 
 
+def sign_in(base: str, email: str, password: str = "bench password 1") -> str:
+    """A member's session cookie (a Cookie header value), through the login form."""
+    import re
+
+    parts = urlsplit(base)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", "/login", headers={"User-Agent": AGENT})
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = f"email={quote(email)}&password={quote(password)}&csrf_token={quote(token)}"
+    conn.request("POST", "/login", body=form, headers={
+        "User-Agent": AGENT, "Cookie": cookie,
+        "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    signed = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    if response.status != 302 or not signed.startswith("session="):
+        raise SystemExit(f"could not sign in as {email}: {response.status}")
+    return signed
+
+
 def _worker(base: str, token: str, topics: list[int], boards: list[str], stop: float,
-            seed: int, result: Result, lock: threading.Lock) -> None:
+            seed: int, result: Result, lock: threading.Lock,
+            readers: list[str] | None = None) -> None:
     rng = random.Random(seed)
     parts = urlsplit(base)
     conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -89,6 +118,9 @@ def _worker(base: str, token: str, topics: list[int], boards: list[str], stop: f
         elif roll < 0.55:
             method = "GET"
             path = f"/forums/topics/{rng.choice(topics)}?page={rng.randint(1, 4)}"
+            headers = {"User-Agent": AGENT}
+            if readers and rng.random() < 0.5:  # a member's page
+                headers["Cookie"] = rng.choice(readers)
         elif roll < 0.70:
             method, path = "GET", f"/forums/{rng.choice(boards)}"
         elif roll < 0.85:
@@ -117,14 +149,17 @@ def _worker(base: str, token: str, topics: list[int], boards: list[str], stop: f
 
 
 def run(base: str, pid: int, token: str, topics: list[int], boards: list[str],
-        seconds: float, clients: int = 4, sample_every: float = 1.0) -> Result:
-    """Load `base` for `seconds` from `clients` threads; sample `pid`'s memory."""
+        seconds: float, clients: int = 4, sample_every: float = 1.0,
+        readers: list[str] | None = None) -> Result:
+    """Load `base` for `seconds` from `clients` threads; sample `pid`'s memory.
+    `readers`: members' session cookies for half the topic pages."""
     result = Result()
     lock = threading.Lock()
     started = time.monotonic()
     stop = started + seconds
     threads = [threading.Thread(target=_worker, args=(base, token, topics, boards, stop, n,
-                                                      result, lock), daemon=True)
+                                                      result, lock, readers or []),
+                                daemon=True)
                for n in range(clients)]
     for thread in threads:
         thread.start()
@@ -150,6 +185,8 @@ def prepare(topics: int = 20, posts: int = 60) -> tuple[str, list[int], list[str
     import forums_support as support
 
     author = support.member("soak@example.org", "Soak Author", role=Role.SECRETARIAT)
+    for n in range(READERS):
+        support.member(f"reader{n}@example.org", f"Soak Reader {n}")
     boards = []
     for n in range(3):
         board = Board(slug=f"soak-{n}", name=f"Soak {n}", visibility="public", posting="all")
@@ -197,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         token, topics, boards = prepare()
     procs: list = []
     with support.hub_serve(url, procs=procs) as base:
+        readers = [sign_in(base, f"reader{n}@example.org") for n in range(READERS)]
         result = run(base, procs[0].pid, token, topics, boards, args.minutes * 60,
-                     clients=args.clients, sample_every=max(1.0, args.minutes * 60 / 300))
+                     clients=args.clients, sample_every=max(1.0, args.minutes * 60 / 300),
+                     readers=readers)
     for error in result.errors[:10]:
         print("failed:", error)
     return 0 if report(result, args.growth) else 1

@@ -39,8 +39,9 @@ def test_memory_stays_flat_under_mixed_load(app, tmp_path):
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait(base + "/healthz", proc)
+            readers = [soak.sign_in(base, f"reader{n}@example.org") for n in range(3)]
             result = soak.run(base, proc.pid, token, topics, boards, seconds=12, clients=3,
-                              sample_every=0.5)
+                              sample_every=0.5, readers=readers)
         finally:
             proc.terminate()
             try:
