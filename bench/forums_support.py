@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -304,20 +305,27 @@ def _python_load(url: str | list[str], seconds: float, connections: int, cookie:
     return Load(float(out[0]), float(out[1]), "python thread pool")
 
 
-def sign_in(base: str, email: str, password: str) -> str:
+def sign_in(base: str, email: str, password: str = "bench password 1") -> str:
     """The session cookie of a member signed in through the login form (with its CSRF
-    token), as a Cookie header value."""
-    import requests
-
-    browser = requests.Session()
-    browser.headers["User-Agent"] = AGENT
-    page = browser.get(base + "/login", timeout=10).text
+    token), as a Cookie header value; asked with AGENT, as the load generators ask."""
+    parts = urlsplit(base)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", "/login", headers={"User-Agent": AGENT})
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = browser.post(base + "/login", data={"email": email, "password": password,
-                                                   "csrf_token": token}, timeout=10)
-    if "session" not in browser.cookies or response.status_code != 200:
-        raise SystemExit(f"could not sign in as {email}")
-    return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    form = urlencode({"email": email, "password": password, "csrf_token": token})
+    conn.request("POST", "/login", body=form, headers={
+        "User-Agent": AGENT, "Cookie": cookie,
+        "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    signed = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    if response.status != 302 or not signed.startswith("session="):
+        raise SystemExit(f"could not sign in as {email}: {response.status}")
+    return signed
 
 
 def get(url: str) -> int:

@@ -31,8 +31,10 @@ from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import forums_support as support  # noqa: E402
+
 READERS = 12
-AGENT = "hub-soak/1"  # one client for sign-in and pages (Flask-Login compares it)
 WORDS = ("biosafety risk assessment detection laboratory maize cotton regulators training "
          "customs sampling awareness liability redress framework guidance protocol").split()
 
@@ -71,28 +73,9 @@ class Result:
         return after, peak, peak <= after * (1 + growth / 100) + 8 * 1024
 
 
-def sign_in(base: str, email: str, password: str = "bench password 1") -> str:
-    """A member's session cookie (a Cookie header value), through the login form."""
-    import re
-
-    parts = urlsplit(base)
-    conn = HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("GET", "/login", headers={"User-Agent": AGENT})
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = f"email={quote(email)}&password={quote(password)}&csrf_token={quote(token)}"
-    conn.request("POST", "/login", body=form, headers={
-        "User-Agent": AGENT, "Cookie": cookie,
-        "Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    signed = response.getheader("Set-Cookie", "").split(";", 1)[0]
-    if response.status != 302 or not signed.startswith("session="):
-        raise SystemExit(f"could not sign in as {email}: {response.status}")
-    return signed
+def sign_in_readers(base: str, count: int = READERS) -> list[str]:
+    """The session cookies of the first `count` readers `prepare` made."""
+    return [support.sign_in(base, f"reader{n}@example.org") for n in range(count)]
 
 
 def _worker(base: str, token: str, topics: list[int], boards: list[str], stop: float,
@@ -118,7 +101,7 @@ def _worker(base: str, token: str, topics: list[int], boards: list[str], stop: f
         elif roll < 0.55:
             method = "GET"
             path = f"/forums/topics/{rng.choice(topics)}?page={rng.randint(1, 4)}"
-            headers = {"User-Agent": AGENT}
+            headers = {"User-Agent": support.AGENT}  # as the readers signed in
             if readers and rng.random() < 0.5:  # a member's page
                 headers["Cookie"] = rng.choice(readers)
         elif roll < 0.70:
@@ -173,16 +156,13 @@ def run(base: str, pid: int, token: str, topics: list[int], boards: list[str],
 
 
 def prepare(topics: int = 20, posts: int = 60) -> tuple[str, list[int], list[str]]:
-    """In the current app: a member with an API token, boards with topics of several
-    pages. Returns (token, topic ids, board slugs)."""
+    """In the current app: a member with an API token, READERS members to read, boards
+    with topics of several pages. Returns (token, topic ids, board slugs)."""
     from forums import services
     from forums.models import Board
     from hub import api
     from hub.extensions import db
     from hub.models import Role
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import forums_support as support
 
     author = support.member("soak@example.org", "Soak Author", role=Role.SECRETARIAT)
     for n in range(READERS):
@@ -225,16 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--growth", type=float, default=10.0,
                         help="percent of growth after warm-up still called flat")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import forums_support as support
-
     url = support.database()
     app = support.make_app(url)
     with app.app_context():
         token, topics, boards = prepare()
     procs: list = []
     with support.hub_serve(url, procs=procs) as base:
-        readers = [sign_in(base, f"reader{n}@example.org") for n in range(READERS)]
+        readers = sign_in_readers(base)
         result = run(base, procs[0].pid, token, topics, boards, args.minutes * 60,
                      clients=args.clients, sample_every=max(1.0, args.minutes * 60 / 300),
                      readers=readers)

@@ -172,10 +172,13 @@ class MemberPage:
     tails: dict[int, tuple[bytes, bytes]]  # post id -> (as its author sees it, as others do)
     watch: tuple[bytes, bytes]  # the watch button for a member not watching, and watching
     new_badge: bytes  # what marks a post new to its reader
-    post_ids: tuple[int, ...]  # the page's posts, ascending
     # (the reader's own posts here, how many they have read) -> the page with the marks
     # of its posts filled in as such a reader sees them; shared by all such readers
     settled: dict[tuple, personal.Marked] = field(default_factory=dict)
+    post_ids: tuple[int, ...] = field(init=False)  # the page's posts (`authors`), ascending
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "post_ids", tuple(sorted(self.authors)))
 
 
 def pages(app: Flask | None = None) -> PageCache:

@@ -337,7 +337,6 @@ def _member_page(html: str, item: Topic, page: queries.TopicPage) -> cache.Membe
     watch = get_template_attribute(macros, "watch_button")
     return cache.MemberPage(
         personal.cut(personal.unmark_token(html)), authors={p.id: p.author_id for p in page.posts},
-        post_ids=tuple(sorted(p.id for p in page.posts)),
         tails=tails, watch=(str(watch("none")).encode(), str(watch("each")).encode()),
         new_badge=str(get_template_attribute(macros, "new_badge")()).encode())
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -217,17 +216,11 @@ def periodic() -> None:
     common words again when more have become common. Several workers may do it at
     once: `rebuild` makes the others wait, and each finds the same answer."""
     state = current_app.extensions["registry"]
-    now = clock.now()
-    due = state.get("next_bitsets")
-    if due is not None and now < due:
+    if not clock.due(state, "next_bitsets", state.get("bitset_seconds", 86400)):
         return
-    state["next_bitsets"] = now + timedelta(seconds=state.get("bitset_seconds", 86400))
-    if not built():
-        rebuild()
-    elif _now_common() - common_terms():
-        rebuild()
-    else:
+    if built() and not _now_common() - common_terms():
         return
+    rebuild()
     db.session.commit()
 
 

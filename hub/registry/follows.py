@@ -151,9 +151,5 @@ def send_reminders(now: datetime | None = None) -> int:
 def periodic() -> None:
     """The worker calls this every round; the scan itself runs about once an hour."""
     state = current_app.extensions["registry"]
-    now = clock.now()
-    due = state.get("next_scan")
-    if due is not None and now < due:
-        return
-    state["next_scan"] = now + timedelta(seconds=state.get("scan_seconds", 3600))
-    send_reminders(now)
+    if clock.due(state, "next_scan", state.get("scan_seconds", 3600)):
+        send_reminders(clock.now())

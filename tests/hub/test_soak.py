@@ -25,7 +25,7 @@ def _soak():
 def test_memory_stays_flat_under_mixed_load(app, tmp_path):
     soak = _soak()
     token, topics, boards = soak.prepare(topics=6, posts=30)
-    while str(ROOT / "bench") in sys.path:  # prepare() put it there for its helpers
+    while str(ROOT / "bench") in sys.path:  # soak.py put it there for its helpers
         sys.path.remove(str(ROOT / "bench"))
     port = soak_port()
     base = f"http://127.0.0.1:{port}"
@@ -39,7 +39,7 @@ def test_memory_stays_flat_under_mixed_load(app, tmp_path):
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait(base + "/healthz", proc)
-            readers = [soak.sign_in(base, f"reader{n}@example.org") for n in range(3)]
+            readers = soak.sign_in_readers(base, 3)
             result = soak.run(base, proc.pid, token, topics, boards, seconds=12, clients=3,
                               sample_every=0.5, readers=readers)
         finally:
